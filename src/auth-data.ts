@@ -1,0 +1,110 @@
+/**
+ * `AuthData`, the signer: an algorithm, its keys as KeyObjects, the issuer and the max ages.
+ */
+import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
+import { AuthType } from './algorithms';
+import { hmacSecretKey, isKeyPair, KeyError, rsaPrivateKey, rsaPublicKey, type KeyInput } from './keys';
+import { TokenType } from './jwt';
+import type { Claims } from './types';
+
+/** Bytes of randomness in a refresh token's `rid`: 128 bits. */
+const RID_BYTES = 16;
+
+function checkAge(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new TypeError(`${name} must be a whole, non-negative number of seconds`);
+  }
+  return value;
+}
+
+/**
+ * What a manager signs with (the seed's AuthData). Keys are turned into `crypto.KeyObject`s here, once, and checked:
+ * HMAC secrets at least as long as the hash, RSA keys of at least 2048 bits, never a PEM as an HMAC secret, never a
+ * private key as the public key.
+ *
+ * @example
+ * ```ts
+ * const signer = new AuthData(AuthType.HS256, process.env.JWT_SECRET!, 'my-api', 3600, 604800);
+ * new JWT(TokenType.AUTH, 'user-1').sign(signer);
+ * ```
+ */
+export class AuthData {
+  /** The signing key: a secret KeyObject for HS*, a private KeyObject for RS*. */
+  readonly secret: KeyObject;
+  /** The RSA public key that verifies, or `null` for HMAC. */
+  readonly publicKey: KeyObject | null;
+
+  /**
+   * @param authType - The algorithm.
+   * @param secret - HS*: a string (or secret KeyObject); RS*: a Buffer holding a PEM private key (or private KeyObject).
+   * @param issuer - The `iss` of every token; must not be empty.
+   * @param authMaxAge - Seconds an auth token lives.
+   * @param refreshMaxAge - Seconds a refresh token lives.
+   * @param publicKey - RS*: the public key (PEM or public KeyObject); derived from the private key when omitted.
+   * @throws TypeError when a key is of the wrong kind or too weak, or a value is out of range.
+   */
+  constructor(
+    readonly authType: AuthType,
+    secret: KeyInput,
+    readonly issuer: string,
+    readonly authMaxAge: number,
+    readonly refreshMaxAge: number,
+    publicKey?: KeyInput | null,
+  ) {
+    if (!(authType instanceof AuthType)) throw new TypeError('authType must be an AuthType, e.g. AuthType.HS256');
+    if (typeof issuer !== 'string' || issuer.trim() === '') {
+      throw new TypeError('issuer must be a non-empty string: an empty issuer would disable the issuer check');
+    }
+    checkAge('authMaxAge', authMaxAge);
+    checkAge('refreshMaxAge', refreshMaxAge);
+    const isKeyObjectInput = typeof secret === 'object' && !Buffer.isBuffer(secret);
+    if (!isKeyObjectInput && (authType.secretType === 'string') !== (typeof secret === 'string')) {
+      throw new KeyError('secret', authType.secretType === 'string'
+        ? `${authType.name} needs a string secret`
+        : `${authType.name} needs a Buffer holding a PEM private key`);
+    }
+    if (authType.family === 'hmac') {
+      this.secret = hmacSecretKey(secret, authType);
+      this.publicKey = null;
+    } else {
+      this.secret = rsaPrivateKey(secret, authType);
+      this.publicKey = publicKey == null ? createPublicKey(this.secret) : rsaPublicKey(publicKey, authType);
+      if (!isKeyPair(this.secret, this.publicKey)) {
+        throw new KeyError('publicKey', 'the public key is not the public half of the private key');
+      }
+    }
+    Object.freeze(this);
+  }
+
+  /** The algorithm name (`authType.name`). */
+  algorithm(): string {
+    return this.authType.name;
+  }
+
+  /** The key that signs. */
+  get signingKey(): KeyObject {
+    return this.secret;
+  }
+
+  /** The key that verifies: the secret for HMAC, the public key for RSA. */
+  get verifyingKey(): KeyObject {
+    return this.publicKey ?? this.secret;
+  }
+
+  /**
+   * Returns `claims` extended with `iss`, `iat` (now), `exp` (iat + the max age of `tokenType`) and, for refresh
+   * tokens, a random 128-bit `rid`.
+   *
+   * @throws TypeError when `claims` already holds one of those.
+   */
+  extendClaims(tokenType: TokenType, claims: Claims): Claims {
+    for (const key of ['iss', 'iat', 'exp', 'rid']) {
+      if (Object.hasOwn(claims, key)) throw new TypeError(`"${key}" is a reserved claim set by the signer`);
+    }
+    const iat = Math.floor(Date.now() / 1000);
+    const maxAge = tokenType === TokenType.REFRESH ? this.refreshMaxAge : this.authMaxAge;
+    const extended: Claims = { ...claims, iss: this.issuer, iat, exp: iat + maxAge };
+    if (tokenType === TokenType.REFRESH) extended.rid = randomBytes(RID_BYTES).toString('base64url');
+    return extended;
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * `AuthManager` (the seed's AuthManager Object): issues and verifies tokens with one configured signer, and is the
+ * typedi service that `@RequireToken` resolves per request.
+ */
+import { Service, type ContainerInstance } from 'typedi';
+import type { AuthData } from './auth-data';
+import { readDotenv, resolveSigner, type ConfigSource } from './config';
+import { MissingSignerError } from './errors';
+import { JWT, TokenType } from './jwt';
+import { checkSignedToken, type TokenCheck } from './verify';
+import type { Claims, Scope } from './types';
+
+/** Managers attached to the app (or config object) they were initialised with, for `@RequireToken` to find. */
+const attached = new WeakMap<object, AuthManager>();
+
+/**
+ * The manager `initApp` attached to `app`, if any.
+ * @internal
+ */
+export function attachedManager(app: unknown): AuthManager | undefined {
+  return (typeof app === 'object' || typeof app === 'function') && app !== null ? attached.get(app) : undefined;
+}
+
+/**
+ * Issues and verifies auth and refresh tokens.
+ *
+ * @example Through typedi (values from `Container.set(JWT_SECRET, ...)` or the environment):
+ * ```ts
+ * const manager = Container.get(AuthManager);
+ * const token = manager.authToken('user-1', { admin: true });
+ * ```
+ * @example The application-factory pattern:
+ * ```ts
+ * const app = express();
+ * app.set('JWT_ISSUER', 'my-api').set('JWT_AUTHTYPE', 'HS256').set('JWT_SECRET', secret);
+ * const manager = new AuthManager(app); // or: new AuthManager().initApp(app)
+ * ```
+ */
+@Service({ factory: (container: ContainerInstance) => AuthManager.fromContainer(container) })
+export class AuthManager {
+  /** Seconds an auth token lives when `JWT_AUTHMAXAGE` is not set. */
+  static defaultAuthMaxAge = 3600;
+  /** Seconds a refresh token lives when `JWT_REFRESHMAXAGE` is not set. */
+  static defaultRefreshMaxAge = 604800;
+
+  /** The signer, or `null` until the manager is configured. */
+  signer: AuthData | null = null;
+  #dotenv: Record<string, string> | undefined;
+
+  /**
+   * @param app - An Express application (its settings) or a plain object of config values. When given, the manager is
+   *   configured at once and attached to it, as `initApp` does.
+   * @param dotenvPath - A `.env` file to read values from after `process.env` (which is left untouched). When given
+   *   without `app`, the manager is configured at once from the typedi tokens and the environment.
+   * @throws MissingConfigError / InvalidConfigError when configuring fails.
+   */
+  constructor(app?: ConfigSource, dotenvPath?: string) {
+    if (dotenvPath !== undefined && dotenvPath !== null) this.#dotenv = readDotenv(dotenvPath);
+    if (app !== undefined && app !== null) this.initApp(app);
+    else if (this.#dotenv !== undefined) this.#configure(undefined, undefined);
+  }
+
+  /**
+   * Builds a manager for typedi from the tokens of `container` (then the global container, then the environment).
+   * This is what `Container.get(AuthManager)` runs.
+   */
+  static fromContainer(container?: ContainerInstance): AuthManager {
+    const manager = new AuthManager();
+    manager.#configure(undefined, container);
+    return manager;
+  }
+
+  /** Configures the manager from `app` (then the typedi tokens, then the environment) and attaches it to `app`. */
+  initApp(app: ConfigSource): void {
+    this.#configure(app, undefined);
+    attached.set(app, this);
+  }
+
+  #configure(source: ConfigSource | undefined, container: ContainerInstance | undefined): void {
+    this.signer = resolveSigner(
+      { source, container, dotenv: this.#dotenv },
+      { authMaxAge: AuthManager.defaultAuthMaxAge, refreshMaxAge: AuthManager.defaultRefreshMaxAge },
+    );
+  }
+
+  #requireSigner(): AuthData {
+    if (this.signer === null) throw new MissingSignerError();
+    return this.signer;
+  }
+
+  /**
+   * Issues a signed auth token.
+   *
+   * @param subject - The `sub` claim.
+   * @param scope - The `scope` claim.
+   * @param claims - Extra claims; reserved names (iss, iat, exp, type, rid, sub) are a `TypeError`.
+   */
+  authToken(subject: string | number, scope?: Scope | null, claims?: Claims): JWT {
+    const signer = this.#requireSigner();
+    const token = new JWT(TokenType.AUTH, subject, scope, claims);
+    token.sign(signer);
+    return token;
+  }
+
+  /** Issues a signed refresh token; it carries a random `rid` and never a scope. */
+  refreshToken(subject: string | number): JWT {
+    const signer = this.#requireSigner();
+    const token = new JWT(TokenType.REFRESH, subject);
+    token.sign(signer);
+    return token;
+  }
+
+  /**
+   * Checks a token and says why it is refused. Never throws for bad input.
+   *
+   * @throws MissingSignerError when the manager is not configured.
+   */
+  checkToken(token: JWT | string): TokenCheck {
+    const signer = this.#requireSigner();
+    const signed = token instanceof JWT ? token.signed : token;
+    return checkSignedToken(signed, signer);
+  }
+
+  /**
+   * True only for a token signed by this manager's key with its algorithm, issued by its issuer, carrying `exp`,
+   * `iat`, `sub`, `iss` and `type`, not expired and not issued in the future. Custom claims and scope are not checked.
+   * Never throws for bad input.
+   *
+   * @throws MissingSignerError when the manager is not configured.
+   */
+  verifyToken(token: JWT | string): boolean {
+    return this.checkToken(token).valid;
+  }
+
+  /**
+   * Reads a signed token WITHOUT verifying it.
+   *
+   * @throws InvalidTokenError when it is not a well-formed JWT with the required claims.
+   */
+  static convertToken(signed: string): JWT {
+    return JWT.fromSignedToken(signed);
+  }
+}

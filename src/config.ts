@@ -1,0 +1,144 @@
+/**
+ * Configuration: the typedi tokens, and resolving each value from (1) an Express app's settings or a plain object,
+ * (2) the typedi container, (3) `process.env` and an optional `.env` file. Everything is checked here, once, with
+ * messages that say what to fix.
+ */
+import { readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
+import { Container, Token, type ContainerInstance } from 'typedi';
+import { createSecretKey, type KeyObject } from 'node:crypto';
+import { AuthType } from './algorithms';
+import { AuthData } from './auth-data';
+import { InvalidConfigError, MissingConfigError } from './errors';
+import { KeyError, isKeyObject, normalizePem, type KeyInput } from './keys';
+
+/** The issuer (`iss`) of issued tokens, and the only issuer accepted. Required; not empty. */
+export const JWT_ISSUER = new Token<string>('JWT_ISSUER');
+/** The algorithm: `"HS256"`, `"HS512"`, `"RS256"`, `"RS512"` or an `AuthType`. Required. */
+export const JWT_AUTHTYPE = new Token<string | AuthType>('JWT_AUTHTYPE');
+/** HS*: the secret (at least as many bytes as the hash). RS*: the PEM private key. Required. */
+export const JWT_SECRET = new Token<string | Buffer | KeyObject>('JWT_SECRET');
+/** Seconds an auth token lives. Default `AuthManager.defaultAuthMaxAge` (3600). */
+export const JWT_AUTHMAXAGE = new Token<number | string>('JWT_AUTHMAXAGE');
+/** Seconds a refresh token lives. Default `AuthManager.defaultRefreshMaxAge` (604800). */
+export const JWT_REFRESHMAXAGE = new Token<number | string>('JWT_REFRESHMAXAGE');
+/** RS*: the PEM public key that verifies. Required for RS*, ignored for HS*. */
+export const JWT_PUBLICKEY = new Token<string | Buffer | KeyObject>('JWT_PUBLICKEY');
+
+const TOKENS = { JWT_ISSUER, JWT_AUTHTYPE, JWT_SECRET, JWT_AUTHMAXAGE, JWT_REFRESHMAXAGE, JWT_PUBLICKEY } as const;
+
+/** The name of a configuration value. */
+export type ConfigName = keyof typeof TOKENS;
+
+/** An Express application (or anything with Express-style `settings`). */
+export interface SettingsSource {
+  settings: Record<string, unknown>;
+}
+
+/** Where configuration can come from first: an Express application, or a plain object keyed by config name. */
+export type ConfigSource = SettingsSource | { [name: string]: unknown };
+
+/** Everything a configuration is resolved from. */
+export interface ConfigLayers {
+  source?: ConfigSource;
+  container?: ContainerInstance;
+  dotenv?: Record<string, string>;
+}
+
+function isSettingsSource(source: ConfigSource): source is SettingsSource {
+  return typeof source === 'function' && typeof (source as SettingsSource).settings === 'object';
+}
+
+/** Reads and parses a `.env` file with Node's own parser, without touching `process.env`. */
+export function readDotenv(path: string): Record<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new InvalidConfigError('dotenvPath', `cannot read the .env file ${JSON.stringify(path)} (${code})`);
+  }
+  return parseEnv(text) as Record<string, string>;
+}
+
+const isMissing = (value: unknown): boolean => value === undefined || value === null || value === '';
+
+function readFromContainer(container: ContainerInstance | undefined, name: ConfigName): unknown {
+  const token = TOKENS[name];
+  if (container && container.has(token)) return container.get(token);
+  return Container.has(token) ? Container.get(token) : undefined;
+}
+
+/** Resolves one value: the source first, then the container's token, then the environment and the `.env` file. */
+function readValue(layers: ConfigLayers, name: ConfigName): unknown {
+  const { source } = layers;
+  if (source !== undefined && source !== null) {
+    const bag = isSettingsSource(source) ? source.settings : source;
+    if (Object.hasOwn(bag, name) && !isMissing(bag[name])) return bag[name];
+  }
+  const fromContainer = readFromContainer(layers.container, name);
+  if (!isMissing(fromContainer)) return fromContainer;
+  const fromEnv = process.env[name];
+  if (!isMissing(fromEnv)) return fromEnv;
+  return layers.dotenv?.[name];
+}
+
+function required(layers: ConfigLayers, name: ConfigName): unknown {
+  const value = readValue(layers, name);
+  if (isMissing(value)) throw new MissingConfigError(name);
+  return value;
+}
+
+function maxAge(layers: ConfigLayers, name: ConfigName, fallback: number): number {
+  const value = readValue(layers, name);
+  if (isMissing(value)) return fallback;
+  const parsed = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+  if (typeof parsed !== 'number' || !Number.isSafeInteger(parsed) || parsed < 0) {
+    throw new InvalidConfigError(name, 'must be a whole, non-negative number of seconds, e.g. 3600');
+  }
+  return parsed;
+}
+
+function keyInput(value: unknown, name: ConfigName, authType: AuthType): KeyInput {
+  if (isKeyObject(value)) return value;
+  if (Buffer.isBuffer(value)) return authType.family === 'hmac' ? createSecretKey(value) : value;
+  if (typeof value !== 'string') {
+    throw new InvalidConfigError(name, 'must be a string, a Buffer or a crypto.KeyObject');
+  }
+  if (authType.family === 'hmac') return value;
+  // RSA keys arrive as PEM text in the usual `.env` form; AuthData takes PEM bytes.
+  return Buffer.from(normalizePem(value) ?? value, 'utf8');
+}
+
+/** Fallback max ages, read at configuration time so that changing AuthManager's statics takes effect. */
+export interface MaxAgeDefaults {
+  authMaxAge: number;
+  refreshMaxAge: number;
+}
+
+/**
+ * Builds the signer from the layers.
+ *
+ * @throws MissingConfigError naming the first required value that is not set.
+ * @throws InvalidConfigError naming the value that is unusable, with how to fix it.
+ */
+export function resolveSigner(layers: ConfigLayers, defaults: MaxAgeDefaults): AuthData {
+  const issuer = required(layers, 'JWT_ISSUER');
+  if (typeof issuer !== 'string' || issuer.trim() === '') {
+    throw new InvalidConfigError('JWT_ISSUER', 'must be a non-empty string (an empty issuer would disable the issuer check)');
+  }
+  const authTypeValue = required(layers, 'JWT_AUTHTYPE');
+  const authType = authTypeValue instanceof AuthType ? authTypeValue : AuthType.from(String(authTypeValue));
+  const secret = keyInput(required(layers, 'JWT_SECRET'), 'JWT_SECRET', authType);
+  const publicKey = authType.family === 'rsa' ? keyInput(required(layers, 'JWT_PUBLICKEY'), 'JWT_PUBLICKEY', authType) : null;
+  const authMaxAge = maxAge(layers, 'JWT_AUTHMAXAGE', defaults.authMaxAge);
+  const refreshMaxAge = maxAge(layers, 'JWT_REFRESHMAXAGE', defaults.refreshMaxAge);
+  try {
+    return new AuthData(authType, secret, issuer, authMaxAge, refreshMaxAge, publicKey);
+  } catch (err) {
+    if (err instanceof KeyError) {
+      throw new InvalidConfigError(err.field === 'secret' ? 'JWT_SECRET' : 'JWT_PUBLICKEY', err.message);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * routing-controllers-jwt: JWT authentication and authorization for routing-controllers and Express.
+ * This module only re-exports.
+ */
+// typedi reads constructor parameter types through reflect-metadata; it must be loaded before any decorated class.
+import 'reflect-metadata';
+
+export { AuthType, type KeyFamily } from './algorithms';
+export { AuthData } from './auth-data';
+export { AuthManager } from './auth-manager';
+export {
+  JWT_AUTHMAXAGE,
+  JWT_AUTHTYPE,
+  JWT_ISSUER,
+  JWT_PUBLICKEY,
+  JWT_REFRESHMAXAGE,
+  JWT_SECRET,
+  type ConfigName,
+  type ConfigSource,
+  type SettingsSource,
+} from './config';
+export { InvalidConfigError, InvalidTokenError, JwtAuthError, MissingConfigError, MissingSignerError } from './errors';
+export { JWT, RESERVED_CLAIMS, TokenType } from './jwt';
+export { MAX_TOKEN_LENGTH } from './token-codec';
+export type { ClaimValue, Claims, Scope } from './types';
+export type { InvalidTokenReason, TokenCheck } from './verify';

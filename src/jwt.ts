@@ -1,0 +1,176 @@
+/**
+ * The token model: `TokenType` and `JWT` (the seed's JWT Object).
+ */
+import { sign as jwsSign, type Algorithm } from 'jsonwebtoken';
+import type { AuthData } from './auth-data';
+import { InvalidTokenError } from './errors';
+import { decodeJsonSegment, hasRegisteredClaims, splitToken } from './token-codec';
+import type { ClaimValue, Claims, Scope } from './types';
+
+/** The two kinds of token: short-lived `auth` tokens for resources, long-lived `refresh` tokens for new auth tokens. */
+export enum TokenType {
+  AUTH = 'auth',
+  REFRESH = 'refresh',
+}
+
+/**
+ * Claims set by the manager. They can never be passed as scope or extra claims: the original let callers overwrite
+ * `iss` or `exp` that way, which lets a caller mint tokens the configuration never meant to issue.
+ */
+export const RESERVED_CLAIMS: ReadonlySet<string> = new Set(['iss', 'iat', 'exp', 'type', 'rid', 'sub']);
+
+/** Claims that `sign` (re)computes from the signer. */
+const SIGNER_CLAIMS = ['iss', 'iat', 'exp', 'rid'] as const;
+
+function isTokenType(value: unknown): value is TokenType {
+  return value === TokenType.AUTH || value === TokenType.REFRESH;
+}
+
+function checkSubject(sub: unknown): asserts sub is string | number {
+  if (typeof sub !== 'string' && !(typeof sub === 'number' && Number.isFinite(sub))) {
+    throw new TypeError('The subject (sub) must be a string or a finite number');
+  }
+}
+
+/**
+ * A JSON Web Token: its type, its claims and, once signed, its compact serialisation.
+ *
+ * @example
+ * ```ts
+ * const token = new JWT(TokenType.AUTH, 'user-1', { admin: true }, { tenant: 'acme' });
+ * token.sign(authData);
+ * token.signed; // 'eyJhbGciOi...'
+ * ```
+ */
+export class JWT {
+  /** The claims; include `sub` and `type`, and after signing `iss`, `iat`, `exp` (and `rid` for refresh tokens). */
+  claims: Claims;
+  /** The compact serialisation, or `null` until signed. */
+  signed: string | null = null;
+  /** The header's `typ`, always `"JWT"`. */
+  readonly typ = 'JWT' as const;
+  #alg: string | null = null;
+
+  /**
+   * @param tokenType - `TokenType.AUTH` or `TokenType.REFRESH`.
+   * @param sub - The subject.
+   * @param scope - The `scope` claim (auth tokens only).
+   * @param claims - Extra claims. Reserved names (iss, iat, exp, type, rid, sub) are a `TypeError`.
+   */
+  constructor(
+    readonly tokenType: TokenType,
+    sub: string | number,
+    scope?: Scope | null,
+    claims: Claims = {},
+  ) {
+    if (!isTokenType(tokenType)) throw new TypeError('tokenType must be TokenType.AUTH or TokenType.REFRESH');
+    checkSubject(sub);
+    if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
+      throw new TypeError('Extra claims must be a plain object');
+    }
+    for (const key of Object.keys(claims)) {
+      if (RESERVED_CLAIMS.has(key)) {
+        throw new TypeError(`"${key}" is a reserved claim set by the manager; it cannot be passed as an extra claim`);
+      }
+    }
+    const hasScope = scope !== undefined && scope !== null;
+    if (hasScope && Object.hasOwn(claims, 'scope')) {
+      throw new TypeError('The scope is given twice: as the scope argument and as an extra claim');
+    }
+    if (tokenType === TokenType.REFRESH && (hasScope || Object.hasOwn(claims, 'scope'))) {
+      throw new TypeError('A refresh token never carries a scope');
+    }
+    this.claims = { ...claims, sub, type: tokenType };
+    if (hasScope) this.claims.scope = scope;
+  }
+
+  /** The algorithm from the header, or `null` before signing. */
+  get alg(): string | null {
+    return this.#alg;
+  }
+
+  /** The JOSE header. */
+  get header(): { typ: 'JWT'; alg: string | null } {
+    return { typ: this.typ, alg: this.#alg };
+  }
+
+  /** Expiry (seconds since the epoch), or `null` before signing. */
+  get exp(): number | null {
+    return typeof this.claims.exp === 'number' ? this.claims.exp : null;
+  }
+
+  /** Issued-at (seconds since the epoch), or `null` before signing. */
+  get iat(): number | null {
+    return typeof this.claims.iat === 'number' ? this.claims.iat : null;
+  }
+
+  /** The issuer, or `null` before signing. */
+  get iss(): string | null {
+    return typeof this.claims.iss === 'string' ? this.claims.iss : null;
+  }
+
+  /** `exp - iat` in seconds, or `null` before signing. */
+  get maxAge(): number | null {
+    const { exp, iat } = this;
+    return exp === null || iat === null ? null : exp - iat;
+  }
+
+  /** The `scope` claim, or `null` when there is none. */
+  get scope(): Scope | null {
+    const scope: ClaimValue | undefined = this.claims.scope;
+    if (typeof scope === 'string' || typeof scope === 'number') return scope;
+    if (typeof scope === 'object' && scope !== null && !Array.isArray(scope)) return scope;
+    return null;
+  }
+
+  /** The subject. */
+  get sub(): string | number {
+    return this.claims.sub as string | number;
+  }
+
+  /** True once `signed` holds a token. */
+  isSigned(): boolean {
+    return this.signed !== null;
+  }
+
+  /**
+   * Signs the token: sets `iat` to now, `iss` and `exp` from the signer (and a fresh `rid` for refresh tokens),
+   * then stores and returns the compact serialisation.
+   */
+  sign(authData: AuthData): string {
+    const base: Claims = { ...this.claims };
+    for (const key of SIGNER_CLAIMS) delete base[key];
+    const claims = authData.extendClaims(this.tokenType, base);
+    const signed = jwsSign(claims, authData.signingKey, { algorithm: authData.algorithm() as Algorithm });
+    this.claims = claims;
+    this.signed = signed;
+    this.#alg = authData.algorithm();
+    return signed;
+  }
+
+  /**
+   * Reads a signed token WITHOUT verifying it.
+   *
+   * @throws InvalidTokenError when it is not a well-formed JWT carrying `exp`, `iss`, `sub`, `iat` and `type`.
+   */
+  static fromSignedToken(signed: string): JWT {
+    const parts = splitToken(signed);
+    const claims = parts && decodeJsonSegment(parts.payloadSegment);
+    if (!parts || !claims || !hasRegisteredClaims(claims) || typeof parts.header.alg !== 'string') {
+      throw new InvalidTokenError();
+    }
+    return JWT.restore(parts.header.alg, claims as Claims, signed as string);
+  }
+
+  /**
+   * Rebuilds a token object from decoded, already-checked parts.
+   * @internal
+   */
+  static restore(alg: string, claims: Claims, signed: string): JWT {
+    const token = new JWT(claims.type as TokenType, claims.sub as string | number);
+    token.claims = claims;
+    token.signed = signed;
+    token.#alg = alg;
+    return token;
+  }
+}
