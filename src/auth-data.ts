@@ -3,16 +3,19 @@
  */
 import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { AuthType } from './algorithms';
-import { hmacSecretKey, isKeyPair, KeyError, rsaPrivateKey, rsaPublicKey, type KeyInput } from './keys';
+import { hmacSecretKey, isKeyObject, isKeyPair, KeyError, rsaPrivateKey, rsaPublicKey, type KeyInput } from './keys';
 import { TokenType } from './jwt';
 import type { Claims } from './types';
 
 /** Bytes of randomness in a refresh token's `rid`: 128 bits. */
 const RID_BYTES = 16;
 
+/** The longest max age accepted: 100 years, far below where `iat + maxAge` would leave the safe-integer range. */
+export const MAX_AGE_LIMIT = 100 * 365 * 24 * 3600;
+
 function checkAge(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new TypeError(`${name} must be a whole, non-negative number of seconds`);
+  if (!Number.isSafeInteger(value) || value < 0 || value > MAX_AGE_LIMIT) {
+    throw new TypeError(`${name} must be a whole, non-negative number of seconds, at most ${MAX_AGE_LIMIT} (100 years)`);
   }
   return value;
 }
@@ -57,8 +60,8 @@ export class AuthData {
     }
     checkAge('authMaxAge', authMaxAge);
     checkAge('refreshMaxAge', refreshMaxAge);
-    const isKeyObjectInput = typeof secret === 'object' && !Buffer.isBuffer(secret);
-    if (!isKeyObjectInput && (authType.secretType === 'string') !== (typeof secret === 'string')) {
+    const kindMatches = isKeyObject(secret) || (authType.secretType === 'string' ? typeof secret === 'string' : Buffer.isBuffer(secret));
+    if (!kindMatches) {
       throw new KeyError('secret', authType.secretType === 'string'
         ? `${authType.name} needs a string secret`
         : `${authType.name} needs a Buffer holding a PEM private key`);

@@ -8,7 +8,7 @@ import { parseEnv } from 'node:util';
 import { Container, Token, type ContainerInstance } from 'typedi';
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { AuthType } from './algorithms';
-import { AuthData } from './auth-data';
+import { AuthData, MAX_AGE_LIMIT } from './auth-data';
 import { InvalidConfigError, MissingConfigError } from './errors';
 import { KeyError, isKeyObject, normalizePem, type KeyInput } from './keys';
 
@@ -73,8 +73,10 @@ function readFromContainer(container: ContainerInstance | undefined, name: Confi
 function readValue(layers: ConfigLayers, name: ConfigName): unknown {
   const { source } = layers;
   if (source !== undefined && source !== null) {
-    const bag = isSettingsSource(source) ? source.settings : source;
-    if (Object.hasOwn(bag, name) && !isMissing(bag[name])) return bag[name];
+    // Express settings are read as app.get() reads them: a mounted sub-app inherits its parent's through the
+    // prototype. A plain object counts only with its own properties.
+    const value = isSettingsSource(source) ? source.settings[name] : Object.hasOwn(source, name) ? source[name] : undefined;
+    if (!isMissing(value)) return value;
   }
   const fromContainer = readFromContainer(layers.container, name);
   if (!isMissing(fromContainer)) return fromContainer;
@@ -93,8 +95,8 @@ function maxAge(layers: ConfigLayers, name: ConfigName, fallback: number): numbe
   const value = readValue(layers, name);
   if (isMissing(value)) return fallback;
   const parsed = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
-  if (typeof parsed !== 'number' || !Number.isSafeInteger(parsed) || parsed < 0) {
-    throw new InvalidConfigError(name, 'must be a whole, non-negative number of seconds, e.g. 3600');
+  if (typeof parsed !== 'number' || !Number.isSafeInteger(parsed) || parsed < 0 || parsed > MAX_AGE_LIMIT) {
+    throw new InvalidConfigError(name, `must be a whole, non-negative number of seconds (at most ${MAX_AGE_LIMIT}), e.g. 3600`);
   }
   return parsed;
 }

@@ -4,7 +4,7 @@
 import { sign as jwsSign, type Algorithm } from 'jsonwebtoken';
 import type { AuthData } from './auth-data';
 import { InvalidTokenError } from './errors';
-import { decodeJsonSegment, hasRegisteredClaims, splitToken } from './token-codec';
+import { decodeJsonSegment, hasRegisteredClaims, MAX_TOKEN_LENGTH, splitToken } from './token-codec';
 import type { ClaimValue, Claims, Scope } from './types';
 
 /** The two kinds of token: short-lived `auth` tokens for resources, long-lived `refresh` tokens for new auth tokens. */
@@ -141,7 +141,16 @@ export class JWT {
     const base: Claims = { ...this.claims };
     for (const key of SIGNER_CLAIMS) delete base[key];
     const claims = authData.extendClaims(this.tokenType, base);
-    const signed = jwsSign(claims, authData.signingKey, { algorithm: authData.algorithm() as Algorithm });
+    let signed: string;
+    try {
+      signed = jwsSign(claims, authData.signingKey, { algorithm: authData.algorithm() as Algorithm });
+    } catch (error) {
+      // jsonwebtoken refuses some claim values (e.g. a non-numeric nbf) with a plain Error.
+      throw new TypeError(`The token cannot be signed: ${(error as Error).message}`);
+    }
+    if (signed.length > MAX_TOKEN_LENGTH) {
+      throw new TypeError(`The signed token is ${signed.length} characters, over the ${MAX_TOKEN_LENGTH} that verification accepts: carry fewer claims`);
+    }
     this.claims = claims;
     this.signed = signed;
     this.#alg = authData.algorithm();

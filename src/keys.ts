@@ -47,8 +47,7 @@ export function normalizePem(text: string): string | null {
  * used as an HMAC secret: that is how RS256 public keys became HS256 secrets (CVE-2015-9235, CVE-2023-48223).
  */
 export function containsPem(material: string | Buffer): boolean {
-  const text = typeof material === 'string' ? material : material.toString('latin1');
-  return PEM_ARMOR.test(text.replace(/\\n/g, '\n'));
+  return PEM_ARMOR.test(typeof material === 'string' ? material : material.toString('latin1'));
 }
 
 /** Builds the HMAC KeyObject for `authType`, refusing short secrets and anything that is a PEM. */

@@ -1,0 +1,58 @@
+/** The names API.md §1, §2 and §5 promise at the package root. */
+import 'reflect-metadata';
+import { expect } from 'chai';
+import { Token } from 'typedi';
+import * as api from 'routing-controllers-jwt';
+
+describe('public API (package root)', () => {
+  const classes = [
+    'AuthType',
+    'AuthData',
+    'JWT',
+    'AuthManager',
+    'JwtAuthError',
+    'MissingSignerError',
+    'MissingConfigError',
+    'InvalidConfigError',
+    'InvalidTokenError',
+  ] as const;
+  const tokens = ['JWT_ISSUER', 'JWT_AUTHTYPE', 'JWT_SECRET', 'JWT_AUTHMAXAGE', 'JWT_REFRESHMAXAGE', 'JWT_PUBLICKEY'] as const;
+
+  for (const name of classes) {
+    it(`exports the class ${name}`, () => {
+      expect(api[name], name).to.be.a('function');
+    });
+  }
+
+  it('exports the TokenType enum', () => {
+    expect(api.TokenType).to.be.an('object');
+    expect(api.TokenType.AUTH).to.equal('auth');
+    expect(api.TokenType.REFRESH).to.equal('refresh');
+  });
+
+  for (const name of tokens) {
+    it(`exports the typedi Token ${name}`, () => {
+      expect(api[name]).to.be.instanceOf(Token);
+      expect(api[name].name).to.equal(name);
+    });
+  }
+
+  it('the six tokens are distinct', () => {
+    expect(new Set(tokens.map((name) => api[name])).size).to.equal(6);
+  });
+
+  it('the error classes share the JwtAuthError base', () => {
+    for (const name of ['MissingSignerError', 'MissingConfigError', 'InvalidConfigError', 'InvalidTokenError'] as const) {
+      expect(api[name].prototype, name).to.be.instanceOf(api.JwtAuthError);
+    }
+    expect(api.JwtAuthError.prototype).to.be.instanceOf(Error);
+  });
+
+  it('AuthManager.convertToken is static and the instance methods exist', () => {
+    expect(api.AuthManager.convertToken).to.be.a('function');
+    for (const method of ['initApp', 'authToken', 'refreshToken', 'verifyToken'] as const) {
+      expect(api.AuthManager.prototype[method], method).to.be.a('function');
+    }
+    expect(api.JWT.fromSignedToken).to.be.a('function');
+  });
+});
