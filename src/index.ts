@@ -24,3 +24,17 @@ export { JWT, RESERVED_CLAIMS, TokenType } from './jwt';
 export { MAX_TOKEN_LENGTH } from './token-codec';
 export type { ClaimValue, Claims, Scope } from './types';
 export type { InvalidTokenReason, TokenCheck } from './verify';
+export { param, ParamBinding, type RequiredClaims, type RequiredValue, type RouteParams } from './claims';
+export { currentToken, getCurrentToken, NoTokenContextError } from './context';
+export type { NextFunction, ResponseLike } from './guard';
+export { TokenForbiddenError, TokenUnauthorizedError, type RejectionBody } from './rejections';
+export type { RequestLike } from './request-token';
+export type { RequireTokenOptions } from './requirement';
+export {
+  RequireToken,
+  requireToken,
+  type RequestHandler,
+  type RequireTokenDecorator,
+  type TokenLocation,
+  type TokenTypeName,
+} from './require-token';

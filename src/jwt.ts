@@ -73,6 +73,9 @@ export class JWT {
         throw new TypeError(`"${key}" is a reserved claim set by the manager; it cannot be passed as an extra claim`);
       }
     }
+    if (Object.hasOwn(claims, 'nbf') && !(typeof claims.nbf === 'number' && Number.isFinite(claims.nbf))) {
+      throw new TypeError('nbf must be a finite number of seconds since the epoch');
+    }
     const hasScope = scope !== undefined && scope !== null;
     if (hasScope && Object.hasOwn(claims, 'scope')) {
       throw new TypeError('The scope is given twice: as the scope argument and as an extra claim');
@@ -143,10 +146,13 @@ export class JWT {
     const claims = authData.extendClaims(this.tokenType, base);
     let signed: string;
     try {
-      signed = jwsSign(claims, authData.signingKey, { algorithm: authData.algorithm() as Algorithm });
+      // The payload goes as JSON text: jsonwebtoken's object checks look claim names up through the prototype, so
+      // a claim named e.g. "toString" would break them. Every registered claim here was set and checked above.
+      const algorithm = authData.algorithm() as Algorithm;
+      signed = jwsSign(JSON.stringify(claims), authData.signingKey, { algorithm, header: { alg: algorithm, typ: 'JWT' } });
     } catch (error) {
       // jsonwebtoken refuses some claim values (e.g. a non-numeric nbf) with a plain Error.
-      throw new TypeError(`The token cannot be signed: ${(error as Error).message}`);
+      throw new TypeError(`The token cannot be signed: ${(error as Error).message}`, { cause: error });
     }
     if (signed.length > MAX_TOKEN_LENGTH) {
       throw new TypeError(`The signed token is ${signed.length} characters, over the ${MAX_TOKEN_LENGTH} that verification accepts: carry fewer claims`);

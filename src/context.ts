@@ -1,0 +1,151 @@
+/**
+ * The token of the current request, readable anywhere in its call stack through AsyncLocalStorage: in services,
+ * after awaits, in timers and promise chains started there. Concurrent requests never see each other's token.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { inspect } from 'node:util';
+import { JwtAuthError } from './errors';
+import { JWT } from './jwt';
+import type { RouteParams } from './claims';
+import type { ResponseLike } from './guard';
+
+/** What a request that passed `@RequireToken` carries down its call stack. */
+export interface TokenContext {
+  /** The verified token. */
+  readonly token: JWT;
+  /** The request's route parameters, for guards on services deeper down. */
+  readonly params: RouteParams;
+  /** The request the token was read from, when there is one. */
+  readonly request: object | undefined;
+  /** Its response, so that a guard deeper down can set its challenge header before throwing. */
+  readonly response: ResponseLike | undefined;
+  /** The requirements (guards) this context has already passed, so that the action wrapper does not check twice. */
+  readonly passed: ReadonlySet<object>;
+}
+
+const storage = new AsyncLocalStorage<TokenContext>();
+
+/**
+ * Thrown when `currentToken` is read outside of a request that passed `@RequireToken`.
+ */
+export class NoTokenContextError extends JwtAuthError {
+  override readonly code = 'ERR_JWT_NO_TOKEN_CONTEXT';
+
+  constructor(
+    message = 'currentToken was read outside of a request that passed @RequireToken (or requireToken()); ' +
+      'read it only in code called from such a request, or use getCurrentToken() to test for one',
+  ) {
+    super(message);
+  }
+}
+
+/** The current context, if any. @internal */
+export function currentContext(): TokenContext | undefined {
+  return storage.getStore();
+}
+
+/** Runs `fn` with `context` as the current token context. @internal */
+export function runWithContext<T>(context: TokenContext, fn: () => T): T {
+  return storage.run(context, fn);
+}
+
+/**
+ * The current request's verified token, or `undefined` outside of a request that passed `@RequireToken`.
+ *
+ * @example
+ * ```ts
+ * const token = getCurrentToken();
+ * if (token) audit.log(`read by ${token.sub}`);
+ * ```
+ */
+export function getCurrentToken(): JWT | undefined {
+  return storage.getStore()?.token;
+}
+
+function tokenOrThrow(): JWT {
+  const context = storage.getStore();
+  if (context === undefined) throw new NoTokenContextError();
+  return context.token;
+}
+
+/** Properties read by `await`, `JSON.stringify`, `console.log` and string conversion: safe outside a context. */
+function readOutsideContext(property: string | symbol): { value: unknown } | undefined {
+  switch (property) {
+    case 'then':
+      return { value: undefined };
+    case 'toJSON':
+      return { value: () => null };
+    case inspect.custom:
+      return { value: () => '[currentToken: no token context]' };
+    case Symbol.toStringTag:
+      return { value: 'currentToken' };
+    case Symbol.toPrimitive:
+      return { value: () => '[currentToken: no token context]' };
+    default:
+      return undefined;
+  }
+}
+
+// util.inspect formats a proxy's target without calling traps, so the target itself knows how to show the token.
+const target: object = Object.create(JWT.prototype, {
+  [inspect.custom]: {
+    configurable: true,
+    value(depth: number, options: object, inspectFn: typeof inspect) {
+      const token = getCurrentToken();
+      return token ? inspectFn(token, { ...options, depth }) : '[currentToken: no token context]';
+    },
+  },
+});
+
+/**
+ * A proxy for the current request's verified token (the seed's `current_token`).
+ *
+ * Inside a request that passed `@RequireToken` it behaves as that `JWT` (`currentToken.sub`, `currentToken.claims`,
+ * `currentToken instanceof JWT`). Outside, reading a property throws `NoTokenContextError`, while `await currentToken`,
+ * `console.log(currentToken)` and `JSON.stringify(currentToken)` stay safe.
+ *
+ * @example
+ * ```ts
+ * @Service()
+ * class AuditService {
+ *   async record(action: string) {
+ *     await db.insert({ action, by: currentToken.sub }); // no parameter passed down
+ *   }
+ * }
+ * ```
+ */
+export const currentToken: JWT = new Proxy(target, {
+  get(_target, property) {
+    const token = getCurrentToken();
+    if (token === undefined) {
+      const safe = readOutsideContext(property);
+      if (safe) return safe.value;
+      throw new NoTokenContextError();
+    }
+    if (property === 'toJSON') {
+      return () => ({ tokenType: token.tokenType, claims: token.claims, signed: token.signed, typ: token.typ });
+    }
+    const value: unknown = Reflect.get(token, property, token);
+    return typeof value === 'function' ? value.bind(token) : value;
+  },
+  set(_target, property, value) {
+    return Reflect.set(tokenOrThrow(), property, value);
+  },
+  has(_target, property) {
+    const token = getCurrentToken();
+    return token === undefined ? false : Reflect.has(token, property);
+  },
+  ownKeys() {
+    const token = getCurrentToken();
+    return token === undefined ? [] : Reflect.ownKeys(token);
+  },
+  getOwnPropertyDescriptor(_target, property) {
+    const token = getCurrentToken();
+    if (token === undefined) return undefined;
+    const descriptor = Reflect.getOwnPropertyDescriptor(token, property);
+    return descriptor && { ...descriptor, configurable: true };
+  },
+  getPrototypeOf() {
+    return Object.getPrototypeOf(getCurrentToken() ?? target) as object;
+  },
+}) as JWT;

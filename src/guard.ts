@@ -1,0 +1,201 @@
+/**
+ * The one implementation behind both front doors (`@RequireToken` and `requireToken()`): read the token, verify it
+ * with the request's manager, authorize it, then either run the rest of the request inside the token's context or
+ * answer 401/403.
+ */
+import { AsyncResource } from 'node:async_hooks';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AuthManager } from './auth-manager';
+import type { RouteParams } from './claims';
+import { currentContext, runWithContext, type TokenContext } from './context';
+import { JwtAuthError } from './errors';
+import type { JWT } from './jwt';
+import { REJECTIONS, quotedRealm, toHttpError, wwwAuthenticate, type Rejection } from './rejections';
+import { extractBearerToken, extractCookieToken, type Extraction, type RequestLike } from './request-token';
+import { authorize, type TokenRequirement } from './requirement';
+import { resolveManager } from './resolve-manager';
+
+/** The parts of a response this library writes. Express's and Node's responses both fit. */
+export interface ResponseLike {
+  headersSent: boolean;
+  statusCode: number;
+  setHeader(name: string, value: string | number): unknown;
+  end(body?: string): unknown;
+}
+
+/** Express's `next`. */
+export type NextFunction = (error?: unknown) => void;
+
+/** What checking a request gives: the verified token, a rejection, or a configuration error. */
+export type GuardOutcome =
+  | { token: JWT; rejection?: undefined; configError?: undefined }
+  | { token?: undefined; rejection: Rejection; realm: string | undefined; configError?: undefined }
+  | { token?: undefined; rejection?: undefined; configError: JwtAuthError };
+
+const realms = new WeakMap<AuthManager, string>();
+
+function realmOf(manager: AuthManager): string | undefined {
+  const issuer = manager.signer?.issuer;
+  if (issuer === undefined) return undefined;
+  let realm = realms.get(manager);
+  if (realm === undefined) {
+    realm = quotedRealm(issuer);
+    realms.set(manager, realm);
+  }
+  return realm;
+}
+
+/** Writes a JSON answer without going through Express's error path, which would drop a keep-alive connection. */
+function sendJson(response: ResponseLike, status: number, body: string, headers: Record<string, string>): void {
+  if (response.headersSent) return;
+  response.statusCode = status;
+  for (const name of Object.keys(headers)) response.setHeader(name, headers[name]);
+  response.setHeader('Content-Type', 'application/json; charset=utf-8');
+  response.setHeader('Cache-Control', 'no-store');
+  response.setHeader('Content-Length', Buffer.byteLength(body));
+  response.end(body);
+}
+
+interface ExpressLikeApp {
+  use?: (handler: (error: unknown, request: unknown, response: ResponseLike, next: NextFunction) => void) => unknown;
+  _router?: { stack?: Array<{ handle?: { length: number } }> };
+  router?: { stack?: Array<{ handle?: { length: number } }> };
+}
+
+/**
+ * Express destroys the socket when an error reaches its final handler after the response was sent, which is what
+ * routing-controllers' default error handler does (it answers, then calls `next(err)`). This sink, appended once per
+ * app, ends that path for responses that are already complete, so keep-alive connections survive.
+ */
+function completedResponseSink(error: unknown, _request: unknown, response: ResponseLike & { writableEnded?: boolean }, next: NextFunction): void {
+  if (response.writableEnded) return;
+  next(error);
+}
+
+const appsWithSink = new WeakSet<object>();
+const errorHandlerPresence = new WeakMap<object, boolean>();
+
+function appOf(request: RequestLike): ExpressLikeApp | undefined {
+  const { app } = request;
+  return typeof app === 'function' || (typeof app === 'object' && app !== null) ? (app as ExpressLikeApp) : undefined;
+}
+
+function ensureCompletedResponseSink(app: ExpressLikeApp | undefined): void {
+  if (!app || appsWithSink.has(app) || typeof app.use !== 'function') return;
+  appsWithSink.add(app);
+  app.use(completedResponseSink);
+}
+
+/** True when the app has an error-handling middleware of its own (e.g. a routing-controllers error handler). */
+function hasOwnErrorHandler(app: ExpressLikeApp | undefined): boolean {
+  if (!app) return false;
+  let present = errorHandlerPresence.get(app);
+  if (present === undefined) {
+    let stack: Array<{ handle?: { length: number } }> | undefined;
+    try {
+      stack = (app._router ?? app.router)?.stack;
+    } catch {
+      stack = undefined;
+    }
+    present = (stack ?? []).some((layer) => layer.handle?.length === 4 && layer.handle !== completedResponseSink);
+    errorHandlerPresence.set(app, present);
+  }
+  return present;
+}
+
+/**
+ * Answers a rejection: through the app's own error handler when it has one (so that it sees the routing-controllers
+ * HttpError), else directly with the JSON body and `WWW-Authenticate`.
+ */
+export function answerRejection(
+  request: RequestLike,
+  response: ResponseLike,
+  next: NextFunction | undefined,
+  rejection: Rejection,
+  realm: string | undefined,
+): void {
+  if (next && hasOwnErrorHandler(appOf(request))) {
+    next(toHttpError(rejection, realm));
+    return;
+  }
+  sendJson(response, rejection.status, rejection.body, { 'WWW-Authenticate': wwwAuthenticate(rejection, realm) });
+}
+
+/** Answers a configuration error found while serving a request: 500, fail closed, the message names the value. */
+export function answerConfigError(response: ResponseLike, error: JwtAuthError): void {
+  sendJson(response, 500, JSON.stringify({ name: error.name, message: error.message, code: error.code }), {});
+}
+
+// Stream events of the request (body parsing, uploads) are emitted from the socket's async context; binding the
+// request's emit to the token's context keeps currentToken readable in whatever runs after them.
+const boundRequests = new WeakSet<object>();
+function bindRequestEvents(request: RequestLike): void {
+  const emitter = request as RequestLike & { emit?: (...args: unknown[]) => boolean; complete?: boolean };
+  if (typeof emitter.emit !== 'function' || boundRequests.has(request)) return;
+  boundRequests.add(request);
+  emitter.emit = AsyncResource.bind(emitter.emit, 'routing-controllers-jwt', emitter);
+}
+
+/** A requirement turned into checks; one per `@RequireToken` or `requireToken()`. */
+export class TokenGuard {
+  readonly #extract: (request: RequestLike) => Extraction;
+
+  constructor(readonly requirement: TokenRequirement) {
+    const { cookieName } = requirement;
+    this.#extract = cookieName === undefined ? extractBearerToken : (request) => extractCookieToken(request, cookieName);
+    Object.freeze(this);
+  }
+
+  /** Reads, verifies and authorizes the token of `request`. */
+  check(request: RequestLike, response?: unknown): GuardOutcome {
+    let manager: AuthManager;
+    try {
+      manager = resolveManager(request, response);
+    } catch (error) {
+      if (error instanceof JwtAuthError) return { configError: error };
+      throw error;
+    }
+    const realm = realmOf(manager);
+    const extraction = this.#extract(request);
+    if (extraction.rejection) return { rejection: extraction.rejection, realm };
+    let result;
+    try {
+      result = manager.checkToken(extraction.token);
+    } catch (error) {
+      if (error instanceof JwtAuthError) return { configError: error };
+      throw error;
+    }
+    if (!result.valid) return { rejection: REJECTIONS[result.reason], realm };
+    const rejection = authorize(result.token, this.requirement, request.params ?? {});
+    return rejection ? { rejection, realm } : { token: result.token };
+  }
+
+  /** The context a request that passed this guard runs in. */
+  contextFor(token: JWT, params: RouteParams, request: object | undefined, response: ResponseLike | undefined): TokenContext {
+    const parent = currentContext();
+    // Guards already passed by this same request (or token) carry over, so stacked guards are each checked once.
+    const sameRequest = parent !== undefined && (request === undefined ? parent.token === token : parent.request === request);
+    const passed = new Set(sameRequest ? parent.passed : []);
+    passed.add(this);
+    return { token, params, request, response: response ?? (sameRequest ? parent.response : undefined), passed };
+  }
+
+  /** Express middleware: answers 401/403, or calls `next()` inside the token's context. */
+  readonly middleware = (incoming: IncomingMessage, response: ServerResponse, next: NextFunction): void => {
+    // Typed as Node's own classes so that Express infers nothing from it (route params stay the app's own type).
+    const request = incoming as unknown as RequestLike;
+    const outcome = this.check(request, response);
+    if (outcome.token) {
+      ensureCompletedResponseSink(appOf(request));
+      runWithContext(this.contextFor(outcome.token, request.params ?? {}, request, response), () => {
+        bindRequestEvents(request);
+        next();
+      });
+    } else if (outcome.rejection) {
+      ensureCompletedResponseSink(appOf(request));
+      answerRejection(request, response, next, outcome.rejection, outcome.realm);
+    } else {
+      answerConfigError(response, outcome.configError);
+    }
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * The 401 and 403 answers: a data table of rejections (status, stable code, message), the routing-controllers
+ * `HttpError`s they become, and the `WWW-Authenticate` header of RFC 6750 §3. Messages never contain the token, the
+ * secret or the expected issuer.
+ */
+import { ForbiddenError, UnauthorizedError } from 'routing-controllers';
+import type { InvalidTokenReason } from './verify';
+
+/** One way a request can be refused. */
+export interface Rejection {
+  readonly status: 401 | 403;
+  /** Stable, machine-readable code, e.g. `ERR_TOKEN_EXPIRED`. */
+  readonly code: string;
+  readonly message: string;
+  /** The RFC 6750 error code; absent when the request carried no token at all (§3.1). */
+  readonly bearerError: 'invalid_token' | 'insufficient_scope' | undefined;
+  /** The error's name in the body. */
+  readonly name: string;
+  /** The JSON body, serialised once. */
+  readonly body: string;
+}
+
+/** The JSON body of a rejection: `{ name, message, code }`, nothing else. */
+export interface RejectionBody {
+  name: string;
+  message: string;
+  code: string;
+}
+
+const reject = (status: 401 | 403, code: string, message: string, bearerError: Rejection['bearerError']): Rejection => {
+  const name = status === 401 ? 'TokenUnauthorizedError' : 'TokenForbiddenError';
+  const body: RejectionBody = { name, message, code };
+  return Object.freeze({ status, code, message, bearerError, name, body: JSON.stringify(body) });
+};
+
+/** Every rejection, by name. */
+export const REJECTIONS = Object.freeze({
+  missingHeader: reject(401, 'ERR_TOKEN_MISSING', 'A token is required: send it as "Authorization: Bearer <token>"', undefined),
+  missingCookie: reject(401, 'ERR_TOKEN_MISSING', 'A token is required in a cookie', undefined),
+  noContext: reject(401, 'ERR_TOKEN_MISSING', 'A verified token is required', undefined),
+  badHeader: reject(401, 'ERR_TOKEN_HEADER', 'The Authorization header must be "Bearer <token>"', 'invalid_token'),
+  malformed: reject(401, 'ERR_TOKEN_MALFORMED', 'The token is not a well-formed JWT', 'invalid_token'),
+  algorithm: reject(401, 'ERR_TOKEN_ALGORITHM', 'The token is not signed with the expected algorithm', 'invalid_token'),
+  critical_header: reject(401, 'ERR_TOKEN_CRITICAL_HEADER', 'The token has a critical header extension that is not supported', 'invalid_token'),
+  signature: reject(401, 'ERR_TOKEN_SIGNATURE', 'The token signature is invalid', 'invalid_token'),
+  claims: reject(401, 'ERR_TOKEN_CLAIMS', 'The token lacks required registered claims (exp, iat, iss, sub, type)', 'invalid_token'),
+  issuer: reject(401, 'ERR_TOKEN_ISSUER', 'The token was not issued by this issuer', 'invalid_token'),
+  expired: reject(401, 'ERR_TOKEN_EXPIRED', 'The token has expired', 'invalid_token'),
+  not_yet_valid: reject(401, 'ERR_TOKEN_NOT_YET_VALID', 'The token is not valid yet', 'invalid_token'),
+  needAuth: reject(401, 'ERR_TOKEN_TYPE', 'An auth token is required', 'invalid_token'),
+  needRefresh: reject(401, 'ERR_TOKEN_TYPE', 'A refresh token is required', 'invalid_token'),
+  claimsMismatch: reject(403, 'ERR_TOKEN_FORBIDDEN_CLAIMS', 'The token does not carry the required claims', 'insufficient_scope'),
+  scopeMismatch: reject(403, 'ERR_TOKEN_FORBIDDEN_SCOPE', 'The token does not carry the required scope', 'insufficient_scope'),
+} satisfies Record<string, Rejection> & Record<InvalidTokenReason, Rejection>);
+
+// A rejection is expected control flow; its stack would only show library frames to whoever prints it.
+function stackless(error: Error): void {
+  Object.defineProperty(error, 'stack', { value: `${error.name}: ${error.message}`, configurable: true, writable: true });
+}
+
+/**
+ * 401: no token, or one that is malformed, badly signed, of another algorithm, expired, from another issuer, without
+ * the registered claims, or of the wrong type. A routing-controllers `UnauthorizedError`, so an app's own
+ * routing-controllers error handler sees it; `status` is for plain Express.
+ */
+export class TokenUnauthorizedError extends UnauthorizedError {
+  /** The stable code, e.g. `ERR_TOKEN_EXPIRED`. */
+  readonly code: string;
+  /** The HTTP status, for plain Express error handlers. */
+  readonly status = 401;
+  /** Response headers (`WWW-Authenticate`), which Express's final handler also applies. */
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(rejection: Rejection, wwwAuthenticate: string) {
+    super(rejection.message);
+    Object.setPrototypeOf(this, new.target.prototype);
+    this.name = 'TokenUnauthorizedError';
+    this.code = rejection.code;
+    this.headers = { 'WWW-Authenticate': wwwAuthenticate };
+    stackless(this);
+  }
+
+  /** The response body. */
+  toJSON(): RejectionBody {
+    return { name: this.name, message: this.message, code: this.code };
+  }
+}
+
+/** 403: a valid token whose claims or scope do not match (and no matching `override`). */
+export class TokenForbiddenError extends ForbiddenError {
+  /** The stable code, e.g. `ERR_TOKEN_FORBIDDEN_SCOPE`. */
+  readonly code: string;
+  /** The HTTP status, for plain Express error handlers. */
+  readonly status = 403;
+  /** Response headers (`WWW-Authenticate`). */
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(rejection: Rejection, wwwAuthenticate: string) {
+    super(rejection.message);
+    Object.setPrototypeOf(this, new.target.prototype);
+    this.name = 'TokenForbiddenError';
+    this.code = rejection.code;
+    this.headers = { 'WWW-Authenticate': wwwAuthenticate };
+    stackless(this);
+  }
+
+  /** The response body. */
+  toJSON(): RejectionBody {
+    return { name: this.name, message: this.message, code: this.code };
+  }
+}
+
+/**
+ * A `realm` parameter value for `WWW-Authenticate`, made safe for a quoted-string: quotes and backslashes escaped,
+ * anything outside printable ASCII replaced, so that no issuer can break the header.
+ */
+export function quotedRealm(issuer: string): string {
+  return `"${issuer.replace(/[^\x20-\x7e]/g, '?').replace(/["\\]/g, '\\$&')}"`;
+}
+
+/** The `WWW-Authenticate` value for a rejection (RFC 6750 §3). */
+export function wwwAuthenticate(rejection: Rejection, realm: string | undefined): string {
+  const parts = realm === undefined ? [] : [`realm=${realm}`];
+  if (rejection.bearerError) parts.push(`error="${rejection.bearerError}"`);
+  return parts.length ? `Bearer ${parts.join(', ')}` : 'Bearer';
+}
+
+/** The HttpError for a rejection. */
+export function toHttpError(rejection: Rejection, realm: string | undefined): TokenUnauthorizedError | TokenForbiddenError {
+  const header = wwwAuthenticate(rejection, realm);
+  return rejection.status === 401 ? new TokenUnauthorizedError(rejection, header) : new TokenForbiddenError(rejection, header);
+}

@@ -1,0 +1,158 @@
+/**
+ * `@RequireToken`'s options: normalised and validated once, when the decorator is applied, into a frozen requirement;
+ * and `authorize`, the per-request check of a verified token against it.
+ */
+import { matchClaims, matchScope, ParamBinding, type RequiredClaims, type RequiredValue, type RouteParams } from './claims';
+import { TokenType, type JWT } from './jwt';
+import { REJECTIONS, type Rejection } from './rejections';
+import type { ClaimValue, Scope } from './types';
+
+/**
+ * Options of `@RequireToken` and `requireToken()`. Every key that is not one of the named options is a claim the token
+ * must carry (the seed's `**kwargs`); a string value naming a route parameter binds to it (`sub: 'userId'`).
+ */
+export interface RequireTokenOptions {
+  /** The token type required. @default 'auth' */
+  tokenType?: 'auth' | 'refresh' | TokenType;
+  /** Where the token is read from. @default 'header' */
+  location?: 'header' | 'cookies';
+  /** The cookie holding the token; required when `location` is `'cookies'`. */
+  cookieName?: string;
+  /** Required entries of the token's `scope` claim. */
+  scope?: Scope;
+  /** Claims that, when they all match, grant access without checking `scope` and the required claims. */
+  override?: Readonly<Record<string, RequiredValue>>;
+  /** Any other key: a claim the token must carry. */
+  [claim: string]: RequiredValue | Readonly<Record<string, RequiredValue>> | undefined;
+}
+
+/** A validated, frozen requirement. */
+export interface TokenRequirement {
+  readonly tokenType: TokenType;
+  readonly location: 'header' | 'cookies';
+  readonly cookieName: string | undefined;
+  readonly scope: Scope | undefined;
+  readonly override: RequiredClaims | undefined;
+  readonly claims: RequiredClaims | undefined;
+}
+
+const OPTION_NAMES = new Set(['tokenType', 'location', 'cookieName', 'scope', 'override']);
+// The seed's Python spellings would otherwise silently become required claims and answer 403 to everyone.
+const SEED_SPELLINGS: Readonly<Record<string, string>> = { token_type: 'tokenType', cookie_name: 'cookieName' };
+// RFC 6265 §4.1.1: a cookie name is an HTTP token.
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** A deep, frozen copy of a JSON value; a `TypeError` naming `where` for anything that is not JSON. */
+function frozenJson(value: unknown, where: string): ClaimValue {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new TypeError(`${where} must be a finite number`);
+    return value;
+  }
+  if (Array.isArray(value)) return Object.freeze(value.map((item, i) => frozenJson(item, `${where}[${i}]`))) as ClaimValue[];
+  if (isPlainObject(value)) {
+    const copy: Record<string, ClaimValue> = {};
+    for (const key of Object.keys(value)) {
+      // defineProperty, not assignment: a "__proto__" key stays an ordinary key.
+      Object.defineProperty(copy, key, { value: frozenJson(value[key], `${where}.${key}`), enumerable: true });
+    }
+    return Object.freeze(copy);
+  }
+  throw new TypeError(`${where} must be a JSON value (string, number, boolean, null, array or plain object)`);
+}
+
+function requiredClaims(entries: Array<[string, unknown]>, where: string): RequiredClaims | undefined {
+  if (entries.length === 0) return undefined;
+  const claims: Record<string, RequiredValue> = {};
+  for (const [key, value] of entries) {
+    if (value === undefined) throw new TypeError(`${where}${key} has no value; remove it or give the value it must have`);
+    const normalised = value instanceof ParamBinding ? value : frozenJson(value, `${where}${key}`);
+    Object.defineProperty(claims, key, { value: normalised, enumerable: true });
+  }
+  return Object.freeze(claims);
+}
+
+function normaliseScope(scope: unknown): Scope | undefined {
+  if (scope === undefined || scope === null) return undefined;
+  if (typeof scope === 'string' && scope.trim() !== '') return scope;
+  if (typeof scope === 'number' && Number.isFinite(scope)) return scope;
+  if (isPlainObject(scope)) return frozenJson(scope, 'scope') as Scope;
+  throw new TypeError('scope must be a non-empty string, a finite number or a plain object');
+}
+
+function normaliseOverride(override: unknown): RequiredClaims | undefined {
+  if (override === undefined || override === null) return undefined;
+  if (!isPlainObject(override) || Object.keys(override).length === 0) {
+    // An empty override would match every token and silently disable authorization.
+    throw new TypeError('override must be a plain object naming at least one claim');
+  }
+  return requiredClaims(Object.entries(override), 'override.');
+}
+
+/**
+ * Normalises the positional (`'auth', 'cookies', { cookieName }`) or object (`{ tokenType, ... }`) form.
+ *
+ * @throws TypeError for an invalid token type or location, a cookie location without a cookie name, or a value
+ *   that cannot be matched.
+ */
+export function normaliseRequirement(args: readonly unknown[]): TokenRequirement {
+  if (args.length > 3) throw new TypeError('RequireToken takes (tokenType?, location?, options?) or (options)');
+  const [first, second, third] = args;
+  const objectForm = isPlainObject(first) && second === undefined && third === undefined;
+  const options: Record<string, unknown> = objectForm ? first : (third ?? {}) as Record<string, unknown>;
+  if (!isPlainObject(options)) throw new TypeError('RequireToken options must be a plain object');
+  const positionalType = objectForm ? undefined : first;
+  const positionalLocation = objectForm ? undefined : second;
+  for (const [name, value] of [['tokenType', positionalType], ['location', positionalLocation]] as const) {
+    if (value !== undefined && options[name] !== undefined && options[name] !== value) {
+      throw new TypeError(`${name} is given twice with different values`);
+    }
+  }
+  const tokenType = positionalType ?? options.tokenType ?? TokenType.AUTH;
+  if (tokenType !== TokenType.AUTH && tokenType !== TokenType.REFRESH) {
+    throw new TypeError(`Invalid token type ${JSON.stringify(tokenType)}: use 'auth' or 'refresh'`);
+  }
+  const location = positionalLocation ?? options.location ?? 'header';
+  if (location !== 'header' && location !== 'cookies') {
+    throw new TypeError(`Invalid location ${JSON.stringify(location)}: use 'header' or 'cookies'`);
+  }
+  const { cookieName } = options;
+  if (location === 'cookies' && (typeof cookieName !== 'string' || !COOKIE_NAME.test(cookieName))) {
+    throw new TypeError('cookieName must be set to a valid cookie name when location is "cookies"');
+  }
+  const claimEntries = Object.entries(options).filter(([key]) => !OPTION_NAMES.has(key));
+  for (const [key] of claimEntries) {
+    if (Object.hasOwn(SEED_SPELLINGS, key)) throw new TypeError(`Unknown option ${key}: did you mean ${SEED_SPELLINGS[key]}?`);
+  }
+  return Object.freeze({
+    tokenType,
+    location,
+    cookieName: location === 'cookies' ? (cookieName as string) : undefined,
+    scope: normaliseScope(options.scope),
+    override: normaliseOverride(options.override),
+    claims: requiredClaims(claimEntries, ''),
+  });
+}
+
+/**
+ * Checks a verified token against a requirement: the token type (401), then `override` (grants access when all its
+ * claims match), then the required claims and the scope (403). `null` when access is granted.
+ */
+export function authorize(token: JWT, requirement: TokenRequirement, params: RouteParams): Rejection | null {
+  if (token.tokenType !== requirement.tokenType) {
+    return requirement.tokenType === TokenType.AUTH ? REJECTIONS.needAuth : REJECTIONS.needRefresh;
+  }
+  const { claims } = token;
+  if (requirement.override && matchClaims(claims, requirement.override, params)) return null;
+  if (requirement.claims && !matchClaims(claims, requirement.claims, params)) return REJECTIONS.claimsMismatch;
+  if (requirement.scope !== undefined && !matchScope(Object.hasOwn(claims, 'scope') ? claims.scope : undefined, requirement.scope)) {
+    return REJECTIONS.scopeMismatch;
+  }
+  return null;
+}
