@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import express from 'express';
 import { Agent } from 'node:http';
 import { ForbiddenError, Get, JsonController, useExpressServer } from 'routing-controllers';
-import { AuthManager, currentToken, RequireToken, requireToken } from 'routing-controllers-jwt';
+import { AuthManager, currentToken, keepAliveErrorSink, RequireToken, requireToken } from 'routing-controllers-jwt';
 import { configFor } from './support/keys';
 import { bearer, listen, send, type Reply, type RunningServer } from './support/server';
 import { appWithManager, expiredToken, tamperedSignature, type Config } from './fixtures/require-token';
@@ -26,6 +26,11 @@ class KeepAliveController {
   @RequireToken()
   throwsForbidden(): never {
     throw new ForbiddenError(`not yours, ${String(currentToken.sub)}`);
+  }
+
+  @Get('/public-throws')
+  publicThrows(): never {
+    throw new ForbiddenError('closed');
   }
 }
 
@@ -117,6 +122,25 @@ describe('keep-alive after 401/403', () => {
         expectOneConnection(replies);
       } finally {
         agent.destroy();
+      }
+    });
+  });
+
+  describe('keepAliveErrorSink installed by the app', () => {
+    it('keeps the connection when an unguarded action throws before any request went through a guard', async () => {
+      const built = appWithManager(configFor('HS256'));
+      useExpressServer(built.app, { controllers: [KeepAliveController] });
+      built.app.use(keepAliveErrorSink);
+      const server = await listen(built.app);
+      const agent = singleSocketAgent();
+      try {
+        const replies: Reply[] = [];
+        for (let i = 0; i < 5; i++) replies.push(await send(`${server.url}/ka/public-throws`, { agent }));
+        expect(replies.map((reply) => reply.status)).to.deep.equal([403, 403, 403, 403, 403]);
+        expectOneConnection(replies);
+      } finally {
+        agent.destroy();
+        await server.close();
       }
     });
   });

@@ -58,16 +58,24 @@ function sendJson(response: ResponseLike, status: number, body: string, headers:
 
 interface ExpressLikeApp {
   use?: (handler: (error: unknown, request: unknown, response: ResponseLike, next: NextFunction) => void) => unknown;
-  _router?: { stack?: Array<{ handle?: { length: number } }> };
-  router?: { stack?: Array<{ handle?: { length: number } }> };
+  _router?: { stack?: Layer[] };
+  router?: { stack?: Layer[] };
 }
 
 /**
- * Express destroys the socket when an error reaches its final handler after the response was sent, which is what
- * routing-controllers' default error handler does (it answers, then calls `next(err)`). This sink, appended once per
- * app, ends that path for responses that are already complete, so keep-alive connections survive.
+ * An Express error middleware that keeps keep-alive connections open. Express destroys the socket when an error
+ * reaches its final handler after the response was sent, which is what routing-controllers' default error handler
+ * does (it answers, then calls `next(err)`). This sink ends that path for responses that are already complete and
+ * passes every other error on. The library appends it to an app at the first request through one of its guards;
+ * `app.use(keepAliveErrorSink)` after `useExpressServer` covers the requests before that too.
+ *
+ * @example
+ * ```ts
+ * useExpressServer(app, { controllers });
+ * app.use(keepAliveErrorSink);
+ * ```
  */
-function completedResponseSink(error: unknown, _request: unknown, response: ResponseLike & { writableEnded?: boolean }, next: NextFunction): void {
+export function keepAliveErrorSink(error: unknown, _request: unknown, response: ResponseLike & { writableEnded?: boolean }, next: NextFunction): void {
   if (response.writableEnded) return;
   next(error);
 }
@@ -80,10 +88,22 @@ function appOf(request: RequestLike): ExpressLikeApp | undefined {
   return typeof app === 'function' || (typeof app === 'object' && app !== null) ? (app as ExpressLikeApp) : undefined;
 }
 
+type Layer = { handle?: { length: number } };
+
+/** The app's middleware stack (Express 4: `app._router`, Express 5: `app.router`). */
+function stackOf(app: ExpressLikeApp): Layer[] {
+  try {
+    return (app._router ?? app.router)?.stack ?? [];
+  } catch {
+    return [];
+  }
+}
+
 function ensureCompletedResponseSink(app: ExpressLikeApp | undefined): void {
   if (!app || appsWithSink.has(app) || typeof app.use !== 'function') return;
   appsWithSink.add(app);
-  app.use(completedResponseSink);
+  const stack = stackOf(app);
+  if (!stack.some((layer) => layer.handle === keepAliveErrorSink)) app.use(keepAliveErrorSink);
 }
 
 /** True when the app has an error-handling middleware of its own (e.g. a routing-controllers error handler). */
@@ -91,13 +111,7 @@ function hasOwnErrorHandler(app: ExpressLikeApp | undefined): boolean {
   if (!app) return false;
   let present = errorHandlerPresence.get(app);
   if (present === undefined) {
-    let stack: Array<{ handle?: { length: number } }> | undefined;
-    try {
-      stack = (app._router ?? app.router)?.stack;
-    } catch {
-      stack = undefined;
-    }
-    present = (stack ?? []).some((layer) => layer.handle?.length === 4 && layer.handle !== completedResponseSink);
+    present = stackOf(app).some((layer) => layer.handle?.length === 4 && layer.handle !== keepAliveErrorSink);
     errorHandlerPresence.set(app, present);
   }
   return present;

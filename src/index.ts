@@ -26,7 +26,7 @@ export type { ClaimValue, Claims, Scope } from './types';
 export type { InvalidTokenReason, TokenCheck } from './verify';
 export { param, ParamBinding, type RequiredClaims, type RequiredValue, type RouteParams } from './claims';
 export { currentToken, getCurrentToken, NoTokenContextError } from './context';
-export type { NextFunction, ResponseLike } from './guard';
+export { keepAliveErrorSink, type NextFunction, type ResponseLike } from './guard';
 export { TokenForbiddenError, TokenUnauthorizedError, type RejectionBody } from './rejections';
 export type { RequestLike } from './request-token';
 export type { RequireTokenOptions } from './requirement';
