@@ -1,0 +1,41 @@
+/** What the demo prints once it listens: where, with which configuration, the routes, the users, the walkthrough. */
+import type { DemoConfig } from './config';
+import { SEED_USERS } from './users/seed-users';
+import { renderWalkthrough } from './walkthrough';
+
+const ROUTES = [
+  ['POST', '/auth/login', '{username, password} -> {authToken, refreshToken}'],
+  ['POST', '/auth/session', 'same body; the tokens as HttpOnly cookies auth_token and refresh_token'],
+  ['POST', '/auth/refresh', 'refresh token in Authorization: Bearer -> {authToken}'],
+  ['POST', '/auth/session/refresh', 'refresh_token cookie -> {authToken}, auth_token cookie set again'],
+  ['DELETE', '/auth/session', 'clears both cookies'],
+  ['GET', '/users/:userId', 'your own profile; any profile with an admin token'],
+  ['GET', '/admin/audit', 'the audit log; admin scope'],
+  ['GET', '/me', 'plain Express, behind requireToken(); your profile and token'],
+];
+
+/** The start-up text for a demo listening at `baseUrl`. */
+export function banner(baseUrl: string, config: DemoConfig): string {
+  const routes = ROUTES.map(([method, path, what]) => `  ${method.padEnd(7)}${(baseUrl + path).padEnd(baseUrl.length + 23)}${what}`);
+  const users = SEED_USERS.map((user) => `  ${user.username.padEnd(6)} password ${user.password.padEnd(15)} ${user.role}`);
+  return [
+    `routing-controllers-jwt demo listening on ${baseUrl}`,
+    `  NODE_ENV=${config.nodeEnv}, ${config.algorithm}, issuer "${config.issuer}", ` +
+      `auth tokens ${config.authMaxAge} s, refresh tokens ${config.refreshMaxAge} s, ` +
+      `signing key from ${config.secretFrom === 'generated' ? 'this start-up (generated)' : 'the configuration'}, ` +
+      `.env: ${config.envFile ?? 'none'}`,
+    '',
+    'Routes:',
+    ...routes,
+    '',
+    'Users:',
+    ...users,
+    '',
+    'Try it, one line at a time (needs curl and node):',
+    '',
+    renderWalkthrough(baseUrl),
+    '',
+    'Stop with Ctrl+C.',
+    '',
+  ].join('\n');
+}
