@@ -72,12 +72,14 @@ export function matchValue(actual: unknown, required: ClaimValue): boolean {
 
 /**
  * Compares a token's claim with a route parameter's value. Route params are strings: a string claim must equal it
- * exactly; a number claim matches only its canonical decimal form (`1` matches `"1"`, never `"01"` or `"1.0"`).
+ * exactly; a number claim must be a safe integer and matches only its canonical decimal form (`1` matches `"1"`,
+ * never `"01"` or `"1.0"`).
  */
 export function matchParam(actual: unknown, paramValue: string | undefined): boolean {
   if (typeof paramValue !== 'string') return false;
   if (typeof actual === 'string') return actual === paramValue;
-  return typeof actual === 'number' && Number.isFinite(actual) && String(actual) === paramValue;
+  // Only safe integers: beyond 2^53 JSON.parse has already rounded the claim, perhaps onto another user's id.
+  return typeof actual === 'number' && Number.isSafeInteger(actual) && String(actual) === paramValue;
 }
 
 /** Required top-level claims, as `@RequireToken` options carry them. */
