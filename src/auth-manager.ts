@@ -4,9 +4,10 @@
  */
 import { Service, type ContainerInstance } from 'typedi';
 import type { AuthData } from './auth-data';
-import { readDotenv, resolveSigner, type ConfigSource } from './config';
+import { readDotenv, resolveCacheSize, resolveSigner, type ConfigLayers, type ConfigSource } from './config';
 import { MissingSignerError } from './errors';
 import { JWT, TokenType } from './jwt';
+import { DEFAULT_CACHE_SIZE, VerifiedTokenCache } from './verify-cache';
 import { checkSignedToken, type TokenCheck } from './verify';
 import type { Claims, Scope } from './types';
 
@@ -46,6 +47,7 @@ export class AuthManager {
   /** The signer, or `null` until the manager is configured. */
   signer: AuthData | null = null;
   #dotenv: Record<string, string> | undefined;
+  #cache: VerifiedTokenCache | null = null;
 
   /**
    * @param app - An Express application (its settings) or a plain object of config values. When given, the manager is
@@ -77,10 +79,14 @@ export class AuthManager {
   }
 
   #configure(source: ConfigSource | undefined, container: ContainerInstance | undefined): void {
-    this.signer = resolveSigner(
-      { source, container, dotenv: this.#dotenv },
-      { authMaxAge: AuthManager.defaultAuthMaxAge, refreshMaxAge: AuthManager.defaultRefreshMaxAge },
-    );
+    const layers: ConfigLayers = { source, container, dotenv: this.#dotenv };
+    const signer = resolveSigner(layers, {
+      authMaxAge: AuthManager.defaultAuthMaxAge,
+      refreshMaxAge: AuthManager.defaultRefreshMaxAge,
+    });
+    const cacheSize = resolveCacheSize(layers, DEFAULT_CACHE_SIZE);
+    this.signer = signer;
+    this.#cache = cacheSize > 0 ? new VerifiedTokenCache(cacheSize) : null;
   }
 
   #requireSigner(): AuthData {
@@ -118,7 +124,20 @@ export class AuthManager {
   checkToken(token: JWT | string): TokenCheck {
     const signer = this.#requireSigner();
     const signed = token instanceof JWT ? token.signed : token;
-    return checkSignedToken(signed, signer);
+    const cache = this.#cache;
+    if (cache === null || typeof signed !== 'string') return checkSignedToken(signed, signer);
+    const now = Date.now() / 1000;
+    const cached = cache.get(signed, now);
+    if (cached !== undefined) return { valid: true, token: cached };
+    const result = checkSignedToken(signed, signer, now);
+    // Only verified tokens are cached: garbage never evicts a good entry.
+    if (result.valid) cache.set(signed, result.token, result.token.exp as number);
+    return result;
+  }
+
+  /** How many verified tokens are cached now (0 when the cache is off). */
+  get cachedTokenCount(): number {
+    return this.#cache?.size ?? 0;
   }
 
   /**

@@ -25,7 +25,10 @@ export const JWT_REFRESHMAXAGE = new Token<number | string>('JWT_REFRESHMAXAGE')
 /** RS*: the PEM public key that verifies. Required for RS*, ignored for HS*. */
 export const JWT_PUBLICKEY = new Token<string | Buffer | KeyObject>('JWT_PUBLICKEY');
 
-const TOKENS = { JWT_ISSUER, JWT_AUTHTYPE, JWT_SECRET, JWT_AUTHMAXAGE, JWT_REFRESHMAXAGE, JWT_PUBLICKEY } as const;
+/** How many verified tokens to cache (0 turns the cache off). Default 1000. */
+export const JWT_CACHESIZE = new Token<number | string>('JWT_CACHESIZE');
+
+const TOKENS = { JWT_ISSUER, JWT_AUTHTYPE, JWT_SECRET, JWT_AUTHMAXAGE, JWT_REFRESHMAXAGE, JWT_PUBLICKEY, JWT_CACHESIZE } as const;
 
 /** The name of a configuration value. */
 export type ConfigName = keyof typeof TOKENS;
@@ -91,14 +94,26 @@ function required(layers: ConfigLayers, name: ConfigName): unknown {
   return value;
 }
 
-function maxAge(layers: ConfigLayers, name: ConfigName, fallback: number): number {
+/** A whole number in [0, limit], from a number or a decimal string. */
+function wholeNumber(layers: ConfigLayers, name: ConfigName, fallback: number, limit: number, what: string): number {
   const value = readValue(layers, name);
   if (isMissing(value)) return fallback;
   const parsed = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
-  if (typeof parsed !== 'number' || !Number.isSafeInteger(parsed) || parsed < 0 || parsed > MAX_AGE_LIMIT) {
-    throw new InvalidConfigError(name, `must be a whole, non-negative number of seconds (at most ${MAX_AGE_LIMIT}), e.g. 3600`);
+  if (typeof parsed !== 'number' || !Number.isSafeInteger(parsed) || parsed < 0 || parsed > limit) {
+    throw new InvalidConfigError(name, `must be a whole, non-negative number ${what} (at most ${limit})`);
   }
   return parsed;
+}
+
+const maxAge = (layers: ConfigLayers, name: ConfigName, fallback: number): number =>
+  wholeNumber(layers, name, fallback, MAX_AGE_LIMIT, 'of seconds, e.g. 3600,');
+
+/** The most verified tokens a cache may hold. */
+export const MAX_CACHE_SIZE = 1_000_000;
+
+/** The verify cache size: `JWT_CACHESIZE`, 0 for off. */
+export function resolveCacheSize(layers: ConfigLayers, fallback: number): number {
+  return wholeNumber(layers, 'JWT_CACHESIZE', fallback, MAX_CACHE_SIZE, 'of tokens, 0 to turn the cache off,');
 }
 
 function keyInput(value: unknown, name: ConfigName, authType: AuthType): KeyInput {

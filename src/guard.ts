@@ -145,6 +145,9 @@ export function answerConfigError(response: ResponseLike, error: JwtAuthError): 
 const boundRequests = new WeakSet<object>();
 function bindRequestEvents(request: RequestLike): void {
   const emitter = request as RequestLike & { emit?: (...args: unknown[]) => boolean; complete?: boolean };
+  // A request without a body (most GETs) emits nothing worth binding.
+  const { headers } = request;
+  if (headers['content-length'] === undefined && headers['transfer-encoding'] === undefined) return;
   if (typeof emitter.emit !== 'function' || boundRequests.has(request)) return;
   boundRequests.add(request);
   emitter.emit = AsyncResource.bind(emitter.emit, 'routing-controllers-jwt', emitter);

@@ -10,6 +10,7 @@ export { AuthData } from './auth-data';
 export { AuthManager } from './auth-manager';
 export {
   JWT_AUTHMAXAGE,
+  JWT_CACHESIZE,
   JWT_AUTHTYPE,
   JWT_ISSUER,
   JWT_PUBLICKEY,

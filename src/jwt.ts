@@ -50,6 +50,7 @@ export class JWT {
   /** The header's `typ`, always `"JWT"`. */
   readonly typ = 'JWT' as const;
   #alg: string | null = null;
+  static #restoring = false;
 
   /**
    * @param tokenType - `TokenType.AUTH` or `TokenType.REFRESH`.
@@ -63,6 +64,10 @@ export class JWT {
     scope?: Scope | null,
     claims: Claims = {},
   ) {
+    if (JWT.#restoring) {
+      this.claims = claims;
+      return;
+    }
     if (!isTokenType(tokenType)) throw new TypeError('tokenType must be TokenType.AUTH or TokenType.REFRESH');
     checkSubject(sub);
     if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
@@ -182,8 +187,14 @@ export class JWT {
    * @internal
    */
   static restore(alg: string, claims: Claims, signed: string): JWT {
-    const token = new JWT(claims.type as TokenType, claims.sub as string | number);
-    token.claims = claims;
+    // The claims were checked by the caller: skip the constructor's checks, which are for claims given by hand.
+    JWT.#restoring = true;
+    let token: JWT;
+    try {
+      token = new JWT(claims.type as TokenType, claims.sub as string | number, null, claims);
+    } finally {
+      JWT.#restoring = false;
+    }
     token.signed = signed;
     token.#alg = alg;
     return token;

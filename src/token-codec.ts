@@ -17,7 +17,7 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 /** The three segments of a compact JWS, kept as text, plus the decoded header. */
 export interface SplitToken {
-  header: Record<string, unknown>;
+  header: Readonly<Record<string, unknown>>;
   /** `base64url(header) + "." + base64url(payload)`: the bytes the signature covers. */
   signingInput: string;
   payloadSegment: string;
@@ -28,10 +28,23 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Decodes one base64url segment as a JSON object; `null` when it is anything else. */
-export function decodeJsonSegment(segment: string): Record<string, unknown> | null {
-  // Length 1 mod 4 is never valid base64; Buffer would silently drop the extra character.
-  if (!BASE64URL.test(segment) || segment.length % 4 === 1) return null;
+/**
+ * True when `segment` is the one canonical base64url spelling of its bytes: only the alphabet, no padding, a length
+ * that is not 1 mod 4, and zero bits where the last character has bits to spare. Buffer's decoder accepts all of
+ * these silently, which would give one token many spellings.
+ */
+export function isCanonicalBase64url(segment: string): boolean {
+  if (!BASE64URL.test(segment)) return false;
+  const spare = segment.length % 4;
+  if (spare === 0) return true;
+  if (spare === 1) return false;
+  const last = BASE64URL_ALPHABET.indexOf(segment[segment.length - 1]);
+  return (last & (spare === 2 ? 0b1111 : 0b11)) === 0;
+}
+
+const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+function parseJsonObject(segment: string): Record<string, unknown> | null {
   try {
     const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
     return isPlainObject(value) ? value : null;
@@ -40,10 +53,29 @@ export function decodeJsonSegment(segment: string): Record<string, unknown> | nu
   }
 }
 
+/** Decodes one base64url segment as a JSON object; `null` when it is anything else. */
+export function decodeJsonSegment(segment: string): Record<string, unknown> | null {
+  return isCanonicalBase64url(segment) ? parseJsonObject(segment) : null;
+}
+
+// A service sees very few distinct headers (one per key and algorithm): their decoded, frozen form is kept.
+const HEADER_CACHE_LIMIT = 32;
+const decodedHeaders = new Map<string, Readonly<Record<string, unknown>>>();
+
+function decodeHeader(segment: string): Readonly<Record<string, unknown>> | null {
+  const known = decodedHeaders.get(segment);
+  if (known !== undefined) return known;
+  const header = decodeJsonSegment(segment);
+  if (header === null) return null;
+  if (decodedHeaders.size >= HEADER_CACHE_LIMIT) decodedHeaders.clear();
+  decodedHeaders.set(segment, Object.freeze(header));
+  return header;
+}
+
 /**
  * Splits a compact JWS into exactly three non-empty base64url segments and decodes its header. The payload is not
  * decoded here: the verifier decodes it only after the signature matched. `null` for anything malformed, including
- * padding, `+`/`/`, white space and over-long input.
+ * padding, `+`/`/`, white space, a non-canonical signature spelling and over-long input.
  */
 export function splitToken(token: unknown): SplitToken | null {
   if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) return null;
@@ -54,8 +86,8 @@ export function splitToken(token: unknown): SplitToken | null {
   }
   const headerSegment = token.slice(0, first);
   const signatureSegment = token.slice(second + 1);
-  if (headerSegment.length > MAX_HEADER_LENGTH || !BASE64URL.test(signatureSegment)) return null;
-  const header = decodeJsonSegment(headerSegment);
+  if (headerSegment.length > MAX_HEADER_LENGTH || !isCanonicalBase64url(signatureSegment)) return null;
+  const header = decodeHeader(headerSegment);
   if (header === null) return null;
   return {
     header,

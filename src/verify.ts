@@ -25,10 +25,17 @@ export type TokenCheck = { valid: true; token: JWT } | { valid: false; reason: I
 
 const fail = (reason: InvalidTokenReason): TokenCheck => ({ valid: false, reason });
 
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 function signatureMatches(signer: AuthData, signingInput: string, signatureSegment: string): boolean {
+  // splitToken accepted only the canonical spelling of the signature: one token has exactly one spelling.
   const signature = Buffer.from(signatureSegment, 'base64url');
-  // Only the canonical encoding is accepted, so that one token has exactly one spelling.
-  if (signature.toString('base64url') !== signatureSegment) return false;
   const { authType } = signer;
   if (authType.family === 'hmac') {
     const expected = createHmac(authType.hash, signer.verifyingKey).update(signingInput).digest();
@@ -62,5 +69,8 @@ export function checkSignedToken(token: unknown, signer: AuthData, nowSeconds = 
   if (claims.iss !== signer.issuer) return fail('issuer');
   if (nowSeconds >= claims.exp) return fail('expired');
   if (claims.iat > nowSeconds || (typeof claims.nbf === 'number' && claims.nbf > nowSeconds)) return fail('not_yet_valid');
-  return { valid: true, token: JWT.restore(signer.authType.name, claims as Claims, token as string) };
+  // Verified tokens are read-only: the same object may be served again from the verify cache.
+  const verified = JWT.restore(signer.authType.name, deepFreeze(claims) as Claims, token as string);
+  Object.freeze(verified);
+  return { valid: true, token: verified };
 }

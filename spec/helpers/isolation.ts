@@ -7,6 +7,7 @@ import { Container } from 'typedi';
 import {
   JWT_AUTHMAXAGE,
   JWT_AUTHTYPE,
+  JWT_CACHESIZE,
   JWT_ISSUER,
   JWT_PUBLICKEY,
   JWT_REFRESHMAXAGE,
@@ -21,10 +22,11 @@ export const CONFIG_NAMES = [
   'JWT_AUTHMAXAGE',
   'JWT_REFRESHMAXAGE',
   'JWT_PUBLICKEY',
+  'JWT_CACHESIZE',
 ] as const;
 
 /** The typedi tokens of every configuration value. */
-export const CONFIG_TOKENS = [JWT_ISSUER, JWT_AUTHTYPE, JWT_SECRET, JWT_AUTHMAXAGE, JWT_REFRESHMAXAGE, JWT_PUBLICKEY];
+export const CONFIG_TOKENS = [JWT_ISSUER, JWT_AUTHTYPE, JWT_SECRET, JWT_AUTHMAXAGE, JWT_REFRESHMAXAGE, JWT_PUBLICKEY, JWT_CACHESIZE];
 
 /** Scoped container ids the specs use; each is dropped after every test. */
 export const SCOPED_CONTAINER_IDS = ['tenant-a', 'tenant-b'];

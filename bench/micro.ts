@@ -1,0 +1,112 @@
+/**
+ * Micro benchmarks (tinybench): verify and sign through AuthManager (verify cache hit and miss), next to the
+ * hand-written floor, jsonwebtoken with a KeyObject and with a string key, and fast-jwt (dev-only comparison).
+ * Each task runs BATCH operations per sample, so that timer overhead does not swamp sub-microsecond work.
+ */
+import { createSigner, createVerifier } from 'fast-jwt';
+import { sign as jwtSign, verify as jwtVerify, type Algorithm as JwtAlgorithm } from 'jsonwebtoken';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AuthManager, requireToken } from 'routing-controllers-jwt';
+import { Bench } from 'tinybench';
+import { floorVerifyHmac, floorVerifyRsa } from './floor';
+import { fixture, type Algorithm, type Fixture } from './support/tokens';
+
+const BATCH = 50;
+
+/** One measured task: median microseconds per operation. */
+export interface MicroResult {
+  algorithm: Algorithm;
+  task: string;
+  operation: 'verify' | 'sign';
+  microseconds: number;
+  /** microseconds / the floor's, for verify tasks of the same algorithm. */
+  ratioToFloor: number | null;
+}
+
+type Task = { name: string; operation: 'verify' | 'sign'; run: () => unknown };
+
+function tasksFor(f: Fixture, full: boolean): Task[] {
+  const hash = f.algorithm.endsWith('256') ? 'sha256' : 'sha512';
+  const floor = f.algorithm.startsWith('HS')
+    ? () => floorVerifyHmac(f.token, f.verifyKey, hash)
+    : () => floorVerifyRsa(f.token, f.verifyKey, hash);
+  const must = (ok: boolean): void => {
+    if (!ok) throw new Error('a benchmark verified nothing');
+  };
+  const tasks: Task[] = [
+    { name: 'floor (hand-written)', operation: 'verify', run: floor },
+    { name: 'AuthManager.checkToken, cache miss', operation: 'verify', run: () => must(f.uncached.checkToken(f.token).valid) },
+    { name: 'AuthManager.checkToken, cache hit', operation: 'verify', run: () => must(f.cached.checkToken(f.token).valid) },
+    { name: 'AuthManager.authToken (sign)', operation: 'sign', run: () => f.cached.authToken('user-42', 'read write', { tenant: 'acme' }) },
+  ];
+  if (!full) return tasks;
+  // The whole per-request path of the guard (read the header, resolve the manager, verify, authorize, enter the
+  // token's context, call next), without HTTP: what @RequireToken adds to a request's CPU time.
+  for (const label of ['cache hit', 'cache miss'] as const) {
+    const app = { ...f.config, JWT_CACHESIZE: label === 'cache hit' ? '1000' : '0' };
+    new AuthManager().initApp(app);
+    const middleware = requireToken({ scope: 'read' });
+    const request = { headers: { authorization: `Bearer ${f.token}` }, rawHeaders: ['Authorization', `Bearer ${f.token}`], params: {}, app };
+    const response = { headersSent: false, statusCode: 200, setHeader: () => undefined, end: () => undefined };
+    let passed = 0;
+    const next = (): void => {
+      passed++;
+    };
+    tasks.push({
+      name: `requireToken() middleware, ${label}`,
+      operation: 'verify',
+      run: () => {
+        const before = passed;
+        middleware(request as unknown as IncomingMessage, response as unknown as ServerResponse, next);
+        must(passed === before + 1);
+      },
+    });
+  }
+  const algorithm = f.algorithm as JwtAlgorithm;
+  const fastVerify = createVerifier({ key: f.verifyText, algorithms: [algorithm] });
+  const fastVerifyCached = createVerifier({ key: f.verifyText, algorithms: [algorithm], cache: true });
+  const fastSign = createSigner({ key: f.secretText, algorithm });
+  const payload = { sub: 'user-42', type: 'auth', scope: 'read write', tenant: 'acme', iss: 'bench' };
+  tasks.push(
+    { name: 'jsonwebtoken.verify, KeyObject', operation: 'verify', run: () => jwtVerify(f.token, f.verifyKey, { algorithms: [algorithm] }) },
+    { name: 'jsonwebtoken.verify, string key', operation: 'verify', run: () => jwtVerify(f.token, f.verifyText, { algorithms: [algorithm] }) },
+    { name: 'fast-jwt verify', operation: 'verify', run: () => fastVerify(f.token) },
+    { name: 'fast-jwt verify, cache hit', operation: 'verify', run: () => fastVerifyCached(f.token) },
+    { name: 'jsonwebtoken.sign, KeyObject', operation: 'sign', run: () => jwtSign(payload, f.signKey, { algorithm, expiresIn: 3600 }) },
+    { name: 'fast-jwt sign', operation: 'sign', run: () => fastSign({ ...payload, exp: Math.floor(Date.now() / 1000) + 3600 }) },
+  );
+  return tasks;
+}
+
+/** Runs the micro benchmarks of every algorithm; full comparisons for HS256 and RS256. */
+export async function runMicro(timeMs = 500): Promise<MicroResult[]> {
+  const results: MicroResult[] = [];
+  for (const algorithm of ['HS256', 'HS512', 'RS256', 'RS512'] as const) {
+    const f = fixture(algorithm);
+    const tasks = tasksFor(f, algorithm === 'HS256' || algorithm === 'RS256');
+    const bench = new Bench({ time: timeMs, warmupTime: 100 });
+    for (const task of tasks) {
+      bench.add(task.name, () => {
+        for (let i = 0; i < BATCH; i++) task.run();
+      });
+    }
+    await bench.run();
+    const micros = new Map<string, number>();
+    for (const task of bench.tasks) {
+      const result = task.result as { latency?: { p50?: number } };
+      micros.set(task.name, ((result.latency?.p50 ?? NaN) * 1000) / BATCH);
+    }
+    const floor = micros.get('floor (hand-written)') ?? NaN;
+    for (const task of tasks) {
+      const microseconds = micros.get(task.name) ?? NaN;
+      results.push({
+        algorithm,
+        task: task.name,
+        operation: task.operation,
+        microseconds: Number(microseconds.toFixed(3)),
+        ratioToFloor: task.operation === 'verify' ? Number((microseconds / floor).toFixed(2)) : null,
+      });
+    }
+  }
+  return results;
+}
