@@ -76,7 +76,7 @@ describe('AuthManager through typedi', () => {
 
   it('with a wrong value throws InvalidConfigError naming it', () => {
     setGlobalTokens();
-    Container.set(JWT_AUTHTYPE, 'HS384');
+    Container.set(JWT_AUTHTYPE, 'HS1024');
     const err = thrownBy(() => Container.get(AuthManager));
     expect(err).to.be.instanceOf(InvalidConfigError);
     expect((err as InvalidConfigError).configValue).to.equal('JWT_AUTHTYPE');

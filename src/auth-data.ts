@@ -3,9 +3,17 @@
  */
 import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { AuthType } from './algorithms';
-import { hmacSecretKey, isKeyObject, isKeyPair, KeyError, rsaPrivateKey, rsaPublicKey, type KeyInput } from './keys';
+import { hmacSecretKey, isKeyObject, isKeyPair, KeyError, privateSigningKey, publicVerifyingKey, type KeyInput } from './keys';
 import { TokenType } from './jwt';
 import type { Claims } from './types';
+
+/** Optional parts of a signer. */
+export interface AuthDataOptions {
+  /** The key id for the `kid` header. */
+  kid?: string | null;
+  /** The `aud` claim of every token signed. */
+  audience?: string | null;
+}
 
 /** Bytes of randomness in a refresh token's `rid`: 128 bits. */
 const RID_BYTES = 16;
@@ -32,10 +40,14 @@ function checkAge(name: string, value: number): number {
  * ```
  */
 export class AuthData {
-  /** The signing key: a secret KeyObject for HS*, a private KeyObject for RS*. */
+  /** The signing key: a secret KeyObject for HS*, a private KeyObject otherwise. */
   readonly secret: KeyObject;
-  /** The RSA public key that verifies, or `null` for HMAC. */
+  /** The public key that verifies, or `null` for HMAC. */
   readonly publicKey: KeyObject | null;
+  /** The key id put in the header of every token signed (`kid`), or `null`. */
+  readonly kid: string | null;
+  /** The audience put in every token signed (`aud`), or `null`. */
+  readonly audience: string | null;
 
   /**
    * @param authType - The algorithm.
@@ -43,7 +55,8 @@ export class AuthData {
    * @param issuer - The `iss` of every token; must not be empty.
    * @param authMaxAge - Seconds an auth token lives.
    * @param refreshMaxAge - Seconds a refresh token lives.
-   * @param publicKey - RS*: the public key (PEM or public KeyObject); derived from the private key when omitted.
+   * @param publicKey - RS, PS and ES algorithms: the public key (PEM or public KeyObject); derived from the private key when omitted.
+   * @param options - `kid` for the header and `audience` for the `aud` claim of signed tokens.
    * @throws TypeError when a key is of the wrong kind or too weak, or a value is out of range.
    */
   constructor(
@@ -53,6 +66,7 @@ export class AuthData {
     readonly authMaxAge: number,
     readonly refreshMaxAge: number,
     publicKey?: KeyInput | null,
+    options: AuthDataOptions = {},
   ) {
     if (!(authType instanceof AuthType)) throw new TypeError('authType must be an AuthType, e.g. AuthType.HS256');
     if (typeof issuer !== 'string' || issuer.trim() === '') {
@@ -70,11 +84,17 @@ export class AuthData {
       this.secret = hmacSecretKey(secret, authType);
       this.publicKey = null;
     } else {
-      this.secret = rsaPrivateKey(secret, authType);
-      this.publicKey = publicKey == null ? createPublicKey(this.secret) : rsaPublicKey(publicKey, authType);
+      this.secret = privateSigningKey(secret, authType);
+      this.publicKey = publicKey == null ? createPublicKey(this.secret) : publicVerifyingKey(publicKey, authType);
       if (!isKeyPair(this.secret, this.publicKey)) {
         throw new KeyError('publicKey', 'the public key is not the public half of the private key');
       }
+    }
+    this.kid = options.kid ?? null;
+    this.audience = options.audience ?? null;
+    if (this.kid !== null && (typeof this.kid !== 'string' || this.kid === '')) throw new TypeError('kid must be a non-empty string');
+    if (this.audience !== null && (typeof this.audience !== 'string' || this.audience === '')) {
+      throw new TypeError('audience must be a non-empty string');
     }
     Object.freeze(this);
   }
@@ -106,7 +126,9 @@ export class AuthData {
     }
     const iat = Math.floor(Date.now() / 1000);
     const maxAge = tokenType === TokenType.REFRESH ? this.refreshMaxAge : this.authMaxAge;
+    if (this.audience !== null && Object.hasOwn(claims, 'aud')) throw new TypeError('"aud" is set by the signer\'s audience');
     const extended: Claims = { ...claims, iss: this.issuer, iat, exp: iat + maxAge };
+    if (this.audience !== null) extended.aud = this.audience;
     if (tokenType === TokenType.REFRESH) extended.rid = randomBytes(RID_BYTES).toString('base64url');
     return extended;
   }

@@ -4,11 +4,13 @@
  */
 import { Service, type ContainerInstance } from 'typedi';
 import type { AuthData } from './auth-data';
-import { readDotenv, resolveCacheSize, resolveSigner, type ConfigLayers, type ConfigSource } from './config';
+import { readDotenv, resolveConfig, type ConfigLayers, type ConfigSource } from './config';
 import { MissingSignerError } from './errors';
 import { JWT, TokenType } from './jwt';
+import { KeyRing, type JwkSet } from './key-ring';
+import { RemoteJwks } from './remote-jwks';
 import { DEFAULT_CACHE_SIZE, VerifiedTokenCache } from './verify-cache';
-import { checkSignedToken, type TokenCheck } from './verify';
+import { checkSignedToken, type KeyLookup, type TokenCheck, type VerifyPolicy } from './verify';
 import type { Claims, Scope } from './types';
 
 /** Managers attached to the app (or config object) they were initialised with, for `@RequireToken` to find. */
@@ -44,10 +46,21 @@ export class AuthManager {
   /** Seconds a refresh token lives when `JWT_REFRESHMAXAGE` is not set. */
   static defaultRefreshMaxAge = 604800;
 
-  /** The signer, or `null` until the manager is configured. */
+  /** Seconds between two fetches of a remote JWK Set (`JWT_JWKSURL`), also when tokens name unknown keys. */
+  static jwksCooldown = 30;
+  /** Seconds a fetch of the remote JWK Set may take. */
+  static jwksTimeout = 5;
+  /** Seconds after which remote keys are reloaded in the background. */
+  static jwksMaxAge = 600;
+
+  /** The signer (the current key), or `null` until configured and for verify-only configurations. */
   signer: AuthData | null = null;
   #dotenv: Record<string, string> | undefined;
   #cache: VerifiedTokenCache | null = null;
+  #ring: KeyRing | null = null;
+  #remote: RemoteJwks | null = null;
+  #policy: VerifyPolicy | null = null;
+  #lookup: KeyLookup = () => undefined;
 
   /**
    * @param app - An Express application (its settings) or a plain object of config values. When given, the manager is
@@ -80,18 +93,37 @@ export class AuthManager {
 
   #configure(source: ConfigSource | undefined, container: ContainerInstance | undefined): void {
     const layers: ConfigLayers = { source, container, dotenv: this.#dotenv };
-    const signer = resolveSigner(layers, {
+    const config = resolveConfig(layers, {
       authMaxAge: AuthManager.defaultAuthMaxAge,
       refreshMaxAge: AuthManager.defaultRefreshMaxAge,
+      cacheSize: DEFAULT_CACHE_SIZE,
     });
-    const cacheSize = resolveCacheSize(layers, DEFAULT_CACHE_SIZE);
-    this.signer = signer;
-    this.#cache = cacheSize > 0 ? new VerifiedTokenCache(cacheSize) : null;
+    const ring = new KeyRing(config.keys);
+    const remote = config.jwksUrl === null ? null : new RemoteJwks(config.jwksUrl, {
+      cooldownMs: AuthManager.jwksCooldown * 1000,
+      timeoutMs: AuthManager.jwksTimeout * 1000,
+      maxAgeMs: AuthManager.jwksMaxAge * 1000,
+    });
+    this.signer = config.signer;
+    this.#ring = ring;
+    this.#remote = remote;
+    this.#policy = config.policy;
+    // Local keys first; a kid the ring does not know is looked up in the remote set.
+    this.#lookup = remote === null ? ring.lookup : (header) => {
+      const local = ring.lookup(header);
+      return local !== undefined || typeof header.kid !== 'string' ? local : remote.lookup(header.kid);
+    };
+    this.#cache = config.cacheSize > 0 ? new VerifiedTokenCache(config.cacheSize) : null;
   }
 
   #requireSigner(): AuthData {
     if (this.signer === null) throw new MissingSignerError();
     return this.signer;
+  }
+
+  #requirePolicy(): VerifyPolicy {
+    if (this.#policy === null) throw new MissingSignerError();
+    return this.#policy;
   }
 
   /**
@@ -117,22 +149,57 @@ export class AuthManager {
   }
 
   /**
-   * Checks a token and says why it is refused. Never throws for bad input.
+   * Checks a token with the keys at hand and says why it is refused. Never throws for bad input. With a remote JWK
+   * Set, a token naming a key not fetched yet is refused here: `checkTokenAsync` fetches it.
    *
    * @throws MissingSignerError when the manager is not configured.
    */
   checkToken(token: JWT | string): TokenCheck {
-    const signer = this.#requireSigner();
+    const policy = this.#requirePolicy();
     const signed = token instanceof JWT ? token.signed : token;
     const cache = this.#cache;
-    if (cache === null || typeof signed !== 'string') return checkSignedToken(signed, signer);
+    if (cache === null || typeof signed !== 'string') return checkSignedToken(signed, this.#lookup, policy);
     const now = Date.now() / 1000;
     const cached = cache.get(signed, now);
     if (cached !== undefined) return { valid: true, token: cached };
-    const result = checkSignedToken(signed, signer, now);
+    const result = checkSignedToken(signed, this.#lookup, policy, now);
     // Only verified tokens are cached: garbage never evicts a good entry.
-    if (result.valid) cache.set(signed, result.token, result.token.exp as number);
+    if (result.valid) cache.set(signed, result.token, (result.token.exp as number) + policy.leeway);
     return result;
+  }
+
+  /**
+   * Like `checkToken`, and when the token names a key that is not known yet and a remote JWK Set is configured,
+   * fetches the set (at most once per `jwksCooldown`) and checks again. Fails closed: when the set cannot be
+   * fetched, the answer is `key_unavailable`. Never rejects for bad input.
+   */
+  async checkTokenAsync(token: JWT | string): Promise<TokenCheck> {
+    const result = this.checkToken(token);
+    const remote = this.#remote;
+    if (result.valid || remote === null || result.reason !== 'unknown_key') return result;
+    const fresh = await remote.refresh();
+    const again = this.checkToken(token);
+    if (!again.valid && again.reason === 'unknown_key' && !fresh && !remote.loaded) return { valid: false, reason: 'key_unavailable' };
+    return again;
+  }
+
+  /** The configured issuer, or `null` before the manager is configured. */
+  get issuer(): string | null {
+    return this.#policy?.issuer ?? null;
+  }
+
+  /** True when verifying may need a fetch (a remote JWK Set is configured): use `checkTokenAsync`. */
+  get verifiesRemotely(): boolean {
+    return this.#remote !== null;
+  }
+
+  /**
+   * The public JWK Set of this manager's keys (RFC 7517): asymmetric keys with their `kid`, `alg` and `use: "sig"`,
+   * never a private part, never an HMAC secret. Serve it with `serveJwks()`.
+   */
+  jwks(): JwkSet {
+    this.#requirePolicy();
+    return this.#ring?.jwks() ?? { keys: [] };
   }
 
   /** How many verified tokens are cached now (0 when the cache is off). */
@@ -143,7 +210,7 @@ export class AuthManager {
   /**
    * True only for a token signed by this manager's key with its algorithm, issued by its issuer, carrying `exp`,
    * `iat`, `sub`, `iss` and `type`, not expired and not issued in the future. Custom claims and scope are not checked.
-   * Never throws for bad input.
+   * Never throws for bad input. With a remote JWK Set, only keys already fetched count (see `checkTokenAsync`).
    *
    * @throws MissingSignerError when the manager is not configured.
    */

@@ -11,6 +11,9 @@ import { AuthType } from './algorithms';
 import { AuthData, MAX_AGE_LIMIT } from './auth-data';
 import { InvalidConfigError, MissingConfigError } from './errors';
 import { KeyError, isKeyObject, normalizePem, type KeyInput } from './keys';
+import { keysFromEntries, thumbprint, type KeyEntry, type SignerSettings } from './key-ring';
+import { jwksUrl } from './remote-jwks';
+import type { VerificationKey, VerifyPolicy } from './verify';
 
 /** The issuer (`iss`) of issued tokens, and the only issuer accepted. Required; not empty. */
 export const JWT_ISSUER = new Token<string>('JWT_ISSUER');
@@ -28,7 +31,28 @@ export const JWT_PUBLICKEY = new Token<string | Buffer | KeyObject>('JWT_PUBLICK
 /** How many verified tokens to cache (0 turns the cache off). Default 1000. */
 export const JWT_CACHESIZE = new Token<number | string>('JWT_CACHESIZE');
 
-const TOKENS = { JWT_ISSUER, JWT_AUTHTYPE, JWT_SECRET, JWT_AUTHMAXAGE, JWT_REFRESHMAXAGE, JWT_PUBLICKEY, JWT_CACHESIZE } as const;
+/** A key ring: an array of `{ kid, alg, secret | privateKey | publicKey, current }` (JSON text in the environment). */
+export const JWT_KEYS = new Token<string | KeyEntry[]>('JWT_KEYS');
+/** A remote JWK Set to verify tokens with (https, or http on loopback): a verify-only service needs no secret. */
+export const JWT_JWKSURL = new Token<string | URL>('JWT_JWKSURL');
+/** Seconds of clock skew tolerated for exp, nbf and iat (0 to 300). Default 0. */
+export const JWT_LEEWAY = new Token<number | string>('JWT_LEEWAY');
+/** When set, issued tokens carry it as `aud` and verified tokens must (RFC 8725 §3.9). */
+export const JWT_AUDIENCE = new Token<string>('JWT_AUDIENCE');
+
+const TOKENS = {
+  JWT_ISSUER,
+  JWT_AUTHTYPE,
+  JWT_SECRET,
+  JWT_AUTHMAXAGE,
+  JWT_REFRESHMAXAGE,
+  JWT_PUBLICKEY,
+  JWT_CACHESIZE,
+  JWT_KEYS,
+  JWT_JWKSURL,
+  JWT_LEEWAY,
+  JWT_AUDIENCE,
+} as const;
 
 /** The name of a configuration value. */
 export type ConfigName = keyof typeof TOKENS;
@@ -111,10 +135,6 @@ const maxAge = (layers: ConfigLayers, name: ConfigName, fallback: number): numbe
 /** The most verified tokens a cache may hold. */
 export const MAX_CACHE_SIZE = 1_000_000;
 
-/** The verify cache size: `JWT_CACHESIZE`, 0 for off. */
-export function resolveCacheSize(layers: ConfigLayers, fallback: number): number {
-  return wholeNumber(layers, 'JWT_CACHESIZE', fallback, MAX_CACHE_SIZE, 'of tokens, 0 to turn the cache off,');
-}
 
 function keyInput(value: unknown, name: ConfigName, authType: AuthType): KeyInput {
   if (isKeyObject(value)) return value;
@@ -123,7 +143,7 @@ function keyInput(value: unknown, name: ConfigName, authType: AuthType): KeyInpu
     throw new InvalidConfigError(name, 'must be a string, a Buffer or a crypto.KeyObject');
   }
   if (authType.family === 'hmac') return value;
-  // RSA keys arrive as PEM text in the usual `.env` form; AuthData takes PEM bytes.
+  // Asymmetric keys arrive as PEM text in the usual `.env` form; AuthData takes PEM bytes.
   return Buffer.from(normalizePem(value) ?? value, 'utf8');
 }
 
@@ -133,29 +153,91 @@ export interface MaxAgeDefaults {
   refreshMaxAge: number;
 }
 
-/**
- * Builds the signer from the layers.
- *
- * @throws MissingConfigError naming the first required value that is not set.
- * @throws InvalidConfigError naming the value that is unusable, with how to fix it.
- */
-export function resolveSigner(layers: ConfigLayers, defaults: MaxAgeDefaults): AuthData {
-  const issuer = required(layers, 'JWT_ISSUER');
-  if (typeof issuer !== 'string' || issuer.trim() === '') {
-    throw new InvalidConfigError('JWT_ISSUER', 'must be a non-empty string (an empty issuer would disable the issuer check)');
-  }
+/** The maximum clock-skew leeway, in seconds. */
+export const MAX_LEEWAY = 300;
+
+/** Everything a manager is built from. */
+export interface ResolvedConfig {
+  /** The key that signs, or `null` for a verify-only configuration. */
+  signer: AuthData | null;
+  /** The local keys that verify. */
+  keys: VerificationKey[];
+  policy: VerifyPolicy;
+  cacheSize: number;
+  /** A remote JWK Set to verify with, when configured. */
+  jwksUrl: URL | null;
+}
+
+function optionalString(layers: ConfigLayers, name: ConfigName, why: string): string | null {
+  const value = readValue(layers, name);
+  if (isMissing(value)) return null;
+  if (typeof value !== 'string' || value.trim() === '') throw new InvalidConfigError(name, why);
+  return value;
+}
+
+/** The one-key configuration: JWT_AUTHTYPE, JWT_SECRET (and JWT_PUBLICKEY). */
+function singleKey(layers: ConfigLayers, settings: SignerSettings): { signer: AuthData; keys: VerificationKey[] } {
   const authTypeValue = required(layers, 'JWT_AUTHTYPE');
   const authType = authTypeValue instanceof AuthType ? authTypeValue : AuthType.from(String(authTypeValue));
   const secret = keyInput(required(layers, 'JWT_SECRET'), 'JWT_SECRET', authType);
-  const publicKey = authType.family === 'rsa' ? keyInput(required(layers, 'JWT_PUBLICKEY'), 'JWT_PUBLICKEY', authType) : null;
-  const authMaxAge = maxAge(layers, 'JWT_AUTHMAXAGE', defaults.authMaxAge);
-  const refreshMaxAge = maxAge(layers, 'JWT_REFRESHMAXAGE', defaults.refreshMaxAge);
+  const publicKey = authType.family !== 'hmac' ? keyInput(required(layers, 'JWT_PUBLICKEY'), 'JWT_PUBLICKEY', authType) : null;
+  let signer: AuthData;
   try {
-    return new AuthData(authType, secret, issuer, authMaxAge, refreshMaxAge, publicKey);
+    const probe = new AuthData(authType, secret, settings.issuer, settings.authMaxAge, settings.refreshMaxAge, publicKey);
+    // An asymmetric key gets its RFC 7638 thumbprint as kid, so that it can be published in a JWK Set; tokens
+    // issued without a kid keep verifying with the same key.
+    const kid = probe.publicKey === null ? null : thumbprint(probe.publicKey);
+    signer = new AuthData(authType, secret, settings.issuer, settings.authMaxAge, settings.refreshMaxAge, publicKey, { kid, audience: settings.audience });
   } catch (err) {
     if (err instanceof KeyError) {
       throw new InvalidConfigError(err.field === 'secret' ? 'JWT_SECRET' : 'JWT_PUBLICKEY', err.message);
     }
     throw err;
   }
+  const key = signer.verifyingKey;
+  const keys: VerificationKey[] = [{ kid: null, authType, key }];
+  if (signer.kid !== null) keys.push({ kid: signer.kid, authType, key });
+  return { signer, keys };
+}
+
+/**
+ * Builds everything from the layers: the issuer and audience, the keys (one key, a JWT_KEYS ring, a remote JWK Set,
+ * or a ring plus a remote set), the leeway and the cache size.
+ *
+ * @throws MissingConfigError naming the first required value that is not set.
+ * @throws InvalidConfigError naming the value that is unusable, with how to fix it.
+ */
+export function resolveConfig(layers: ConfigLayers, defaults: MaxAgeDefaults & { cacheSize: number }): ResolvedConfig {
+  const issuer = required(layers, 'JWT_ISSUER');
+  if (typeof issuer !== 'string' || issuer.trim() === '') {
+    throw new InvalidConfigError('JWT_ISSUER', 'must be a non-empty string (an empty issuer would disable the issuer check)');
+  }
+  const audience = optionalString(layers, 'JWT_AUDIENCE', 'must be a non-empty string');
+  const leeway = wholeNumber(layers, 'JWT_LEEWAY', 0, MAX_LEEWAY, 'of seconds');
+  const settings: SignerSettings = {
+    issuer,
+    audience,
+    authMaxAge: maxAge(layers, 'JWT_AUTHMAXAGE', defaults.authMaxAge),
+    refreshMaxAge: maxAge(layers, 'JWT_REFRESHMAXAGE', defaults.refreshMaxAge),
+  };
+  const ring = readValue(layers, 'JWT_KEYS');
+  const remote = readValue(layers, 'JWT_JWKSURL');
+  const jwks = isMissing(remote) ? null : jwksUrl(remote);
+  let setup: { signer: AuthData | null; keys: VerificationKey[] };
+  if (!isMissing(ring)) {
+    if (!isMissing(readValue(layers, 'JWT_SECRET'))) {
+      throw new InvalidConfigError('JWT_KEYS', 'set either JWT_KEYS or JWT_AUTHTYPE/JWT_SECRET, not both');
+    }
+    setup = keysFromEntries(ring, settings);
+  } else if (jwks !== null && isMissing(readValue(layers, 'JWT_SECRET'))) {
+    setup = { signer: null, keys: [] };
+  } else {
+    setup = singleKey(layers, settings);
+  }
+  return {
+    ...setup,
+    policy: Object.freeze({ issuer, audience, leeway }),
+    cacheSize: wholeNumber(layers, 'JWT_CACHESIZE', defaults.cacheSize, MAX_CACHE_SIZE, 'of tokens, 0 to turn the cache off,'),
+    jwksUrl: jwks,
+  };
 }

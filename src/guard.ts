@@ -14,6 +14,7 @@ import { REJECTIONS, quotedRealm, toHttpError, wwwAuthenticate, type Rejection }
 import { extractBearerToken, extractCookieToken, type Extraction, type RequestLike } from './request-token';
 import { authorize, type TokenRequirement } from './requirement';
 import { resolveManager } from './resolve-manager';
+import type { TokenCheck } from './verify';
 
 /** The parts of a response this library writes. Express's and Node's responses both fit. */
 export interface ResponseLike {
@@ -35,8 +36,8 @@ export type GuardOutcome =
 const realms = new WeakMap<AuthManager, string>();
 
 function realmOf(manager: AuthManager): string | undefined {
-  const issuer = manager.signer?.issuer;
-  if (issuer === undefined) return undefined;
+  const issuer = manager.issuer;
+  if (issuer === null) return undefined;
   let realm = realms.get(manager);
   if (realm === undefined) {
     realm = quotedRealm(issuer);
@@ -163,8 +164,11 @@ export class TokenGuard {
     Object.freeze(this);
   }
 
-  /** Reads, verifies and authorizes the token of `request`. */
-  check(request: RequestLike, response?: unknown): GuardOutcome {
+  /**
+   * Reads, verifies and authorizes the token of `request`. Synchronous, except with a manager that verifies with a
+   * remote JWK Set, which may have to fetch keys first.
+   */
+  check(request: RequestLike, response?: unknown): GuardOutcome | Promise<GuardOutcome> {
     let manager: AuthManager;
     try {
       manager = resolveManager(request, response);
@@ -175,13 +179,18 @@ export class TokenGuard {
     const realm = realmOf(manager);
     const extraction = this.#extract(request);
     if (extraction.rejection) return { rejection: extraction.rejection, realm };
-    let result;
     try {
-      result = manager.checkToken(extraction.token);
+      if (manager.verifiesRemotely) {
+        return manager.checkTokenAsync(extraction.token).then((result) => this.#verdict(result, request, realm));
+      }
+      return this.#verdict(manager.checkToken(extraction.token), request, realm);
     } catch (error) {
       if (error instanceof JwtAuthError) return { configError: error };
       throw error;
     }
+  }
+
+  #verdict(result: TokenCheck, request: RequestLike, realm: string | undefined): GuardOutcome {
     if (!result.valid) return { rejection: REJECTIONS[result.reason], realm };
     const rejection = authorize(result.token, this.requirement, request.params ?? {});
     return rejection ? { rejection, realm } : { token: result.token };
@@ -202,6 +211,14 @@ export class TokenGuard {
     // Typed as Node's own classes so that Express infers nothing from it (route params stay the app's own type).
     const request = incoming as unknown as RequestLike;
     const outcome = this.check(request, response);
+    if (outcome instanceof Promise) {
+      outcome.then((settled) => this.#proceed(settled, request, response, next), () => answerConfigError(response, new JwtAuthError('The token could not be checked')));
+    } else {
+      this.#proceed(outcome, request, response, next);
+    }
+  };
+
+  #proceed(outcome: GuardOutcome, request: RequestLike, response: ServerResponse, next: NextFunction): void {
     if (outcome.token) {
       ensureCompletedResponseSink(appOf(request));
       runWithContext(this.contextFor(outcome.token, request.params ?? {}, request, response), () => {
@@ -214,5 +231,5 @@ export class TokenGuard {
     } else {
       answerConfigError(response, outcome.configError);
     }
-  };
+  }
 }

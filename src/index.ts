@@ -5,12 +5,16 @@
 // typedi reads constructor parameter types through reflect-metadata; it must be loaded before any decorated class.
 import 'reflect-metadata';
 
-export { AuthType, type KeyFamily } from './algorithms';
-export { AuthData } from './auth-data';
+export { AuthType, type HashName, type KeyFamily } from './algorithms';
+export { AuthData, type AuthDataOptions } from './auth-data';
 export { AuthManager } from './auth-manager';
 export {
+  JWT_AUDIENCE,
   JWT_AUTHMAXAGE,
   JWT_CACHESIZE,
+  JWT_JWKSURL,
+  JWT_KEYS,
+  JWT_LEEWAY,
   JWT_AUTHTYPE,
   JWT_ISSUER,
   JWT_PUBLICKEY,
@@ -24,7 +28,9 @@ export { InvalidConfigError, InvalidTokenError, JwtAuthError, MissingConfigError
 export { JWT, RESERVED_CLAIMS, TokenType } from './jwt';
 export { MAX_TOKEN_LENGTH } from './token-codec';
 export type { ClaimValue, Claims, Scope } from './types';
-export type { InvalidTokenReason, TokenCheck } from './verify';
+export type { InvalidTokenReason, TokenCheck, VerificationKey } from './verify';
+export { thumbprint, type JwkSet, type KeyEntry, type PublicJwk } from './key-ring';
+export { serveJwks, type ServeJwksOptions } from './jwks-route';
 export { param, ParamBinding, type RequiredClaims, type RequiredValue, type RouteParams } from './claims';
 export { currentToken, getCurrentToken, NoTokenContextError } from './context';
 export { keepAliveErrorSink, type NextFunction, type ResponseLike } from './guard';

@@ -154,7 +154,8 @@ export class JWT {
       // The payload goes as JSON text: jsonwebtoken's object checks look claim names up through the prototype, so
       // a claim named e.g. "toString" would break them. Every registered claim here was set and checked above.
       const algorithm = authData.algorithm() as Algorithm;
-      signed = jwsSign(JSON.stringify(claims), authData.signingKey, { algorithm, header: { alg: algorithm, typ: 'JWT' } });
+      const header = authData.kid === null ? { alg: algorithm, typ: 'JWT' } : { alg: algorithm, typ: 'JWT', kid: authData.kid };
+      signed = jwsSign(JSON.stringify(claims), authData.signingKey, { algorithm, header });
     } catch (error) {
       // jsonwebtoken refuses some claim values (e.g. a non-numeric nbf) with a plain Error.
       throw new TypeError(`The token cannot be signed: ${(error as Error).message}`, { cause: error });

@@ -77,9 +77,32 @@ export function hmacSecretKey(secret: KeyInput, authType: AuthType): KeyObject {
   return key;
 }
 
-function checkRsaKey(key: KeyObject, authType: AuthType, field: KeyField): KeyObject {
-  if (key.asymmetricKeyType !== 'rsa') {
-    throw new KeyError(field, `${authType.name} needs an RSA key; got ${key.asymmetricKeyType ?? 'an unknown'} key. ${RSA_HOWTO}`);
+const NODE_CURVES: Readonly<Record<string, string>> = { 'P-256': 'prime256v1', 'P-384': 'secp384r1', 'P-521': 'secp521r1' };
+const EC_HOWTO = (curve: string): string =>
+  `generate a proper pair with: openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:${curve} -out private.pem ` +
+  '&& openssl pkey -in private.pem -pubout -out public.pem';
+
+/** How to make a key for `authType`, for error messages. */
+function howTo(authType: AuthType): string {
+  return authType.curve ? EC_HOWTO(authType.curve) : RSA_HOWTO;
+}
+
+/**
+ * Checks that an asymmetric key fits `authType`: RSA (or RSA-PSS for PS*) of at least 2048 bits, or EC on the
+ * algorithm's own curve (RFC 7518 §3.3, §3.4, §3.5; RFC 8725 §3.1: one key, one algorithm).
+ */
+export function checkAsymmetricKey(key: KeyObject, authType: AuthType, field: KeyField): KeyObject {
+  const type = key.asymmetricKeyType ?? 'unknown';
+  if (authType.family === 'ec') {
+    const curve = key.asymmetricKeyDetails?.namedCurve;
+    if (type !== 'ec' || curve !== NODE_CURVES[authType.curve ?? '']) {
+      throw new KeyError(field, `${authType.name} needs an EC key on ${authType.curve}; got ${type === 'ec' ? `curve ${curve ?? 'unknown'}` : `a ${type} key`}. ${howTo(authType)}`);
+    }
+    return key;
+  }
+  const allowed = authType.family === 'rsa-pss' ? ['rsa', 'rsa-pss'] : ['rsa'];
+  if (!allowed.includes(type)) {
+    throw new KeyError(field, `${authType.name} needs an RSA key; got a ${type} key. ${howTo(authType)}`);
   }
   const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
   if (bits < MIN_RSA_BITS) {
@@ -88,44 +111,47 @@ function checkRsaKey(key: KeyObject, authType: AuthType, field: KeyField): KeyOb
   return key;
 }
 
-function pemText(material: string | Buffer, field: KeyField, what: string): string {
+function pemText(material: string | Buffer, field: KeyField, what: string, authType: AuthType): string {
+  if (typeof material !== 'string' && !Buffer.isBuffer(material)) {
+    throw new KeyError(field, `expected ${what} in PEM form (a string or a Buffer)`);
+  }
   const pem = normalizePem(typeof material === 'string' ? material : material.toString('utf8'));
   if (pem === null) {
-    throw new KeyError(field, `expected ${what} in PEM form (-----BEGIN ...-----). ${RSA_HOWTO}`);
+    throw new KeyError(field, `expected ${what} in PEM form (-----BEGIN ...-----). ${howTo(authType)}`);
   }
   return pem;
 }
 
-/** Builds the RSA private KeyObject that signs, from PEM (PKCS#1 or PKCS#8) or a private KeyObject. */
-export function rsaPrivateKey(secret: KeyInput, authType: AuthType): KeyObject {
+/** Builds the private KeyObject that signs, from PEM (PKCS#1, SEC1 or PKCS#8) or a private KeyObject. */
+export function privateSigningKey(secret: KeyInput, authType: AuthType): KeyObject {
   if (isKeyObject(secret)) {
     if (secret.type !== 'private') {
       throw new KeyError('secret', `${authType.name} signs with a private key; got a ${secret.type} key`);
     }
-    return checkRsaKey(secret, authType, 'secret');
+    return checkAsymmetricKey(secret, authType, 'secret');
   }
-  const pem = pemText(secret, 'secret', 'a private key');
+  const pem = pemText(secret, 'secret', 'a private key', authType);
   let key: KeyObject;
   try {
     key = createPrivateKey(pem);
   } catch {
-    throw new KeyError('secret', `the private key could not be read (encrypted keys are not supported). ${RSA_HOWTO}`);
+    throw new KeyError('secret', `the private key could not be read (encrypted keys are not supported). ${howTo(authType)}`);
   }
-  return checkRsaKey(key, authType, 'secret');
+  return checkAsymmetricKey(key, authType, 'secret');
 }
 
 /**
- * Builds the RSA public KeyObject that verifies, from PEM (SPKI or PKCS#1) or a public KeyObject. A private key is
- * refused: Node would quietly derive the public half, but a private key in a verify-side setting is a leak.
+ * Builds the public KeyObject that verifies, from PEM (SPKI, or PKCS#1 for RSA) or a public KeyObject. A private key
+ * is refused: Node would quietly derive the public half, but a private key in a verify-side setting is a leak.
  */
-export function rsaPublicKey(publicKey: KeyInput, authType: AuthType): KeyObject {
+export function publicVerifyingKey(publicKey: KeyInput, authType: AuthType): KeyObject {
   if (isKeyObject(publicKey)) {
     if (publicKey.type !== 'public') {
       throw new KeyError('publicKey', `a ${publicKey.type} key was given as the public key; give the public half only`);
     }
-    return checkRsaKey(publicKey, authType, 'publicKey');
+    return checkAsymmetricKey(publicKey, authType, 'publicKey');
   }
-  const pem = pemText(publicKey, 'publicKey', 'a public key');
+  const pem = pemText(publicKey, 'publicKey', 'a public key', authType);
   if (/PRIVATE KEY/.test(pem)) {
     throw new KeyError('publicKey', 'a private key was given as the public key; give the public half only (openssl pkey -in private.pem -pubout)');
   }
@@ -133,9 +159,9 @@ export function rsaPublicKey(publicKey: KeyInput, authType: AuthType): KeyObject
   try {
     key = createPublicKey(pem);
   } catch {
-    throw new KeyError('publicKey', `the public key could not be read. ${RSA_HOWTO}`);
+    throw new KeyError('publicKey', `the public key could not be read. ${howTo(authType)}`);
   }
-  return checkRsaKey(key, authType, 'publicKey');
+  return checkAsymmetricKey(key, authType, 'publicKey');
 }
 
 /** True when `publicKey` is the public half of `privateKey`. */

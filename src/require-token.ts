@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { UseBefore } from 'routing-controllers';
 import { currentContext, runWithContext } from './context';
-import { answerConfigError, answerRejection, TokenGuard, type NextFunction, type ResponseLike } from './guard';
+import { answerConfigError, answerRejection, TokenGuard, type GuardOutcome, type NextFunction, type ResponseLike } from './guard';
 import { REJECTIONS, quotedRealm, toHttpError } from './rejections';
 import type { RequestLike } from './request-token';
 import { authorize, normaliseRequirement, type RequireTokenOptions } from './requirement';
@@ -55,19 +55,23 @@ function guardMethod<This, Args extends unknown[], Return>(
     const request = args.find(isRequest);
     if (request) {
       const response = args.find(isResponse);
+      const settle = (outcome: GuardOutcome): Return => {
+        if (outcome.token) {
+          return runWithContext(guard.contextFor(outcome.token, request.params ?? {}, request, response), () => method.apply(this, args));
+        }
+        if (outcome.configError) {
+          if (response) return answerConfigError(response, outcome.configError) as Return;
+          throw outcome.configError;
+        }
+        if (response) {
+          const next = args.find((arg): arg is NextFunction => typeof arg === 'function');
+          return answerRejection(request, response, next, outcome.rejection, outcome.realm) as Return;
+        }
+        throw toHttpError(outcome.rejection, outcome.realm);
+      };
       const outcome = guard.check(request, response);
-      if (outcome.token) {
-        return runWithContext(guard.contextFor(outcome.token, request.params ?? {}, request, response), () => method.apply(this, args));
-      }
-      if (outcome.configError) {
-        if (response) return answerConfigError(response, outcome.configError) as Return;
-        throw outcome.configError;
-      }
-      if (response) {
-        const next = args.find((arg): arg is NextFunction => typeof arg === 'function');
-        return answerRejection(request, response, next, outcome.rejection, outcome.realm) as Return;
-      }
-      throw toHttpError(outcome.rejection, outcome.realm);
+      // With a remote JWK Set the check may have to fetch keys: the method then answers a promise.
+      return outcome instanceof Promise ? (outcome.then(settle) as Return) : settle(outcome);
     }
     if (context) {
       const rejection = authorize(context.token, guard.requirement, context.params);

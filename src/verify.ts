@@ -1,10 +1,10 @@
 /**
- * Verifying a compact JWS against one signer. Order matters and follows RFC 8725: the header is checked first (one
- * pinned algorithm, no unknown critical extensions), then the signature, and only then is the payload decoded and its
- * claims checked. Never throws for bad input.
+ * Verifying a compact JWS. Order matters and follows RFC 8725: the header is checked first (a key the token names
+ * and that key's one algorithm, no unknown critical extensions), then the signature, and only then is the payload
+ * decoded and its claims checked. Never throws for bad input.
  */
-import { createHmac, timingSafeEqual, verify as cryptoVerify } from 'node:crypto';
-import type { AuthData } from './auth-data';
+import { constants, createHmac, timingSafeEqual, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import type { AuthType } from './algorithms';
 import { JWT } from './jwt';
 import { decodeJsonSegment, hasRegisteredClaims, splitToken } from './token-codec';
 import type { Claims } from './types';
@@ -13,15 +13,40 @@ import type { Claims } from './types';
 export type InvalidTokenReason =
   | 'malformed'
   | 'algorithm'
+  | 'unknown_key'
+  | 'key_unavailable'
   | 'critical_header'
   | 'signature'
   | 'claims'
   | 'issuer'
+  | 'audience'
   | 'expired'
   | 'not_yet_valid';
 
 /** The outcome of checking a token: the verified token, or why it was refused. */
 export type TokenCheck = { valid: true; token: JWT } | { valid: false; reason: InvalidTokenReason };
+
+/** A key that verifies, bound to exactly one algorithm (RFC 8725 §3.1). */
+export interface VerificationKey {
+  /** The key id tokens name in their `kid` header; `null` for the single key of a one-key configuration. */
+  readonly kid: string | null;
+  readonly authType: AuthType;
+  /** The secret (HMAC) or public key. */
+  readonly key: KeyObject;
+}
+
+/** Finds the key a token's header names; `undefined` when it names none that is known. */
+export type KeyLookup = (header: Readonly<Record<string, unknown>>) => VerificationKey | undefined;
+
+/** What a verified token's claims must satisfy besides the signature. */
+export interface VerifyPolicy {
+  /** The only accepted `iss`. */
+  readonly issuer: string;
+  /** When set, `aud` must be (or contain) it (RFC 8725 §3.9). */
+  readonly audience: string | null;
+  /** Seconds of clock skew tolerated for `exp`, `nbf` and `iat`. */
+  readonly leeway: number;
+}
 
 const fail = (reason: InvalidTokenReason): TokenCheck => ({ valid: false, reason });
 
@@ -33,44 +58,68 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-function signatureMatches(signer: AuthData, signingInput: string, signatureSegment: string): boolean {
+function signatureMatches(verifier: VerificationKey, signingInput: string, signatureSegment: string): boolean {
   // splitToken accepted only the canonical spelling of the signature: one token has exactly one spelling.
   const signature = Buffer.from(signatureSegment, 'base64url');
-  const { authType } = signer;
-  if (authType.family === 'hmac') {
-    const expected = createHmac(authType.hash, signer.verifyingKey).update(signingInput).digest();
-    return expected.length === signature.length && timingSafeEqual(expected, signature);
+  const { authType, key } = verifier;
+  switch (authType.family) {
+    case 'hmac': {
+      const expected = createHmac(authType.hash, key).update(signingInput).digest();
+      return expected.length === signature.length && timingSafeEqual(expected, signature);
+    }
+    case 'rsa':
+      return safeVerify(authType, signingInput, key, signature);
+    case 'rsa-pss':
+      return safeVerify(authType, signingInput, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }, signature);
+    case 'ec':
+      // JWS ECDSA signatures are R || S of a fixed size (RFC 7518 §3.4), never DER.
+      return signature.length === authType.signatureSize && safeVerify(authType, signingInput, { key, dsaEncoding: 'ieee-p1363' }, signature);
   }
+}
+
+function safeVerify(authType: AuthType, signingInput: string, key: Parameters<typeof cryptoVerify>[2], signature: Buffer): boolean {
   try {
-    return cryptoVerify(authType.hash, Buffer.from(signingInput), signer.verifyingKey, signature);
+    return cryptoVerify(authType.hash, Buffer.from(signingInput), key, signature);
   } catch {
     return false;
   }
 }
 
+function audienceMatches(aud: unknown, audience: string): boolean {
+  return aud === audience || (Array.isArray(aud) && aud.includes(audience));
+}
+
 /**
- * Verifies `token` with `signer`'s key and algorithm and checks its registered claims: `iss` equal to the signer's
- * issuer, `exp` in the future, `iat` (and `nbf`, when present) not in the future.
+ * Verifies `token` with the key its header names (from `keys`, never one picked by the token's `alg`) and checks its
+ * registered claims against `policy`: `iss`, `aud` when required, `exp` in the future, `iat` and `nbf` not in the
+ * future (each within the leeway).
  *
  * @param nowSeconds - The current time in seconds since the epoch.
  */
-export function checkSignedToken(token: unknown, signer: AuthData, nowSeconds = Date.now() / 1000): TokenCheck {
+export function checkSignedToken(token: unknown, keys: KeyLookup, policy: VerifyPolicy, nowSeconds = Date.now() / 1000): TokenCheck {
   const parts = splitToken(token);
   if (parts === null) return fail('malformed');
   const { header } = parts;
-  // Pin the one configured algorithm: never "none", never a key of another family (CVE-2015-9235, CVE-2022-23540,
-  // CVE-2022-23541, CVE-2020-15084). Compared exactly: "hs256" or "HS256 " are other names.
-  if (header.alg !== signer.authType.name) return fail('algorithm');
+  if (typeof header.alg !== 'string') return fail('algorithm');
+  const verifier = keys(header);
+  if (verifier === undefined) return fail('unknown_key');
+  // The key's own algorithm, compared exactly: never "none", never a key of another family (CVE-2015-9235,
+  // CVE-2022-23540, CVE-2022-23541, CVE-2020-15084); "hs256" or "HS256 " are other names.
+  if (header.alg !== verifier.authType.name) return fail('algorithm');
   // RFC 7515 §4.1.11: a recipient that does not understand a critical extension must reject the token.
   if (header.crit !== undefined) return fail('critical_header');
-  if (!signatureMatches(signer, parts.signingInput, parts.signatureSegment)) return fail('signature');
+  if (!signatureMatches(verifier, parts.signingInput, parts.signatureSegment)) return fail('signature');
   const claims = decodeJsonSegment(parts.payloadSegment);
   if (claims === null || !hasRegisteredClaims(claims)) return fail('claims');
-  if (claims.iss !== signer.issuer) return fail('issuer');
-  if (nowSeconds >= claims.exp) return fail('expired');
-  if (claims.iat > nowSeconds || (typeof claims.nbf === 'number' && claims.nbf > nowSeconds)) return fail('not_yet_valid');
+  if (claims.iss !== policy.issuer) return fail('issuer');
+  if (policy.audience !== null && !audienceMatches(claims.aud, policy.audience)) return fail('audience');
+  const { leeway } = policy;
+  if (nowSeconds >= claims.exp + leeway) return fail('expired');
+  if (claims.iat > nowSeconds + leeway || (typeof claims.nbf === 'number' && claims.nbf > nowSeconds + leeway)) {
+    return fail('not_yet_valid');
+  }
   // Verified tokens are read-only: the same object may be served again from the verify cache.
-  const verified = JWT.restore(signer.authType.name, deepFreeze(claims) as Claims, token as string);
+  const verified = JWT.restore(verifier.authType.name, deepFreeze(claims) as Claims, token as string);
   Object.freeze(verified);
   return { valid: true, token: verified };
 }

@@ -23,7 +23,7 @@ class AlgorithmController {
 const GARBAGE_SIGNATURE = b64('definitely-not-a-signature');
 
 /** Sends `token` as a bearer token to the guarded route and asserts a 401 with `code`. */
-async function expectRefused(sec: SecurityServer, token: string, code: string): Promise<void> {
+async function expectRefused(sec: SecurityServer, token: string, code: string | string[]): Promise<void> {
   sec.rejected(await sec.get('/sec/alg/ok', { authorization: `Bearer ${token}` }), { status: 401, code, sent: [token] });
 }
 
@@ -124,7 +124,7 @@ describe('security: algorithm', () => {
     });
 
     it('rejects an HS256 token signed with an empty key (kid pointing at an empty file)', async () => {
-      await expectRefused(sec, hmacSigned({ alg: 'HS256', typ: 'JWT', kid: '../../../../dev/null' }, payload(), ''), 'ERR_TOKEN_SIGNATURE');
+      await expectRefused(sec, hmacSigned({ alg: 'HS256', typ: 'JWT', kid: '../../../../dev/null' }, payload(), ''), ['ERR_TOKEN_KEY', 'ERR_TOKEN_SIGNATURE']);
     });
   });
 

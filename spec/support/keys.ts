@@ -37,3 +37,19 @@ export function configFor(alg: 'HS256' | 'HS512' | 'RS256' | 'RS512', issuer = '
 
 /** The four seed algorithms. */
 export const SEED_ALGORITHMS = ['HS256', 'HS512', 'RS256', 'RS512'] as const;
+
+const ecPairs = new Map<string, PemPair>();
+
+/** An EC key pair on `curve` (JWK name) in PKCS#8/SPKI PEM, cached per curve. */
+export function ecPair(curve: 'P-256' | 'P-384' | 'P-521'): PemPair {
+  let pair = ecPairs.get(curve);
+  if (!pair) {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: curve });
+    pair = {
+      privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    };
+    ecPairs.set(curve, pair);
+  }
+  return pair;
+}
