@@ -103,7 +103,7 @@ export class AuthManager {
       cooldownMs: AuthManager.jwksCooldown * 1000,
       timeoutMs: AuthManager.jwksTimeout * 1000,
       maxAgeMs: AuthManager.jwksMaxAge * 1000,
-    });
+    }, () => this.#cache?.clear());
     this.signer = config.signer;
     this.#ring = ring;
     this.#remote = remote;

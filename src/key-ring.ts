@@ -81,7 +81,7 @@ export class KeyRing {
     const keys: PublicJwk[] = [];
     for (const { kid, authType, key } of this.#byKid.values()) {
       if (authType.family === 'hmac' || kid === null) continue;
-      const { kty, n, e, crv, x, y } = createPublicKey(key).export({ format: 'jwk' });
+      const { kty, n, e, crv, x, y } = (key.type === 'public' ? key : createPublicKey(key)).export({ format: 'jwk' });
       const material = kty === 'RSA' ? { kty, n, e } : { kty, crv, x, y };
       keys.push({ ...material, kid, alg: authType.name, use: 'sig' });
     }
@@ -177,6 +177,10 @@ export function keysFromEntries(value: unknown, settings: SignerSettings): KeySe
     }
   });
   if (signers > 1) throw new InvalidConfigError('JWT_KEYS', 'more than one key is marked current; mark exactly one');
+  const withSigningMaterial = entries.filter((entry: unknown) => isEntry(entry) && (entry.secret !== undefined || entry.privateKey !== undefined));
+  if (signers === 0 && withSigningMaterial.length > 1) {
+    throw new InvalidConfigError('JWT_KEYS', 'several keys can sign but none is marked current; mark the one that signs with "current": true');
+  }
   return { signer, keys };
 }
 

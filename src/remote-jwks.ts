@@ -70,9 +70,14 @@ export class RemoteJwks {
   #lastAttempt = -Infinity;
   #pending: Promise<boolean> | null = null;
 
+  /**
+   * @param onChange - Called when a reload dropped or changed a key, so that tokens verified with it (and cached)
+   *   stop being accepted at once.
+   */
   constructor(
     readonly url: URL,
     readonly timing: RemoteJwksTiming,
+    private readonly onChange: () => void = () => undefined,
   ) {}
 
   /** The cached key named `kid`; starts a background reload when the cache is older than its max age. */
@@ -123,8 +128,10 @@ export class RemoteJwks {
         const key = keyFromJwk(jwk);
         if (key && key.kid !== null && !keys.has(key.kid)) keys.set(key.kid, key);
       }
+      const changed = [...this.#keys].some(([kid, old]) => !keys.get(kid)?.key.equals(old.key));
       this.#keys = keys;
       this.#loadedAt = Date.now();
+      if (changed) this.onChange();
       return true;
     } catch {
       return false;
