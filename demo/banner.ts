@@ -5,10 +5,11 @@ import { renderWalkthrough } from './walkthrough';
 
 const ROUTES = [
   ['POST', '/auth/login', '{username, password} -> {authToken, refreshToken}'],
-  ['POST', '/auth/session', 'same body; the tokens as HttpOnly cookies auth_token and refresh_token'],
-  ['POST', '/auth/refresh', 'refresh token in Authorization: Bearer -> {authToken}'],
-  ['POST', '/auth/session/refresh', 'refresh_token cookie -> {authToken}, auth_token cookie set again'],
-  ['DELETE', '/auth/session', 'clears both cookies'],
+  ['POST', '/auth/refresh', 'refresh token in Authorization: Bearer -> a new {authToken, refreshToken}; the old one is retired'],
+  ['POST', '/auth/logout', 'refresh token in Authorization: Bearer -> 204; its whole family is revoked'],
+  ['POST', '/auth/session', 'same body as /auth/login; the tokens as HttpOnly cookies, the CSRF value as csrf_token'],
+  ['POST', '/auth/session/refresh', 'refresh_token cookie + X-CSRF-Token header -> every cookie set again (rotation)'],
+  ['DELETE', '/auth/session', 'refresh_token cookie + X-CSRF-Token header -> 204; family revoked, cookies cleared'],
   ['GET', '/users/:userId', 'your own profile; any profile with an admin token'],
   ['GET', '/admin/audit', 'the audit log; admin scope'],
   ['GET', '/me', 'plain Express, behind requireToken(); your profile and token'],

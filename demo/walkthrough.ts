@@ -42,10 +42,6 @@ export function walkthrough(baseUrl: string): WalkthroughStep[] {
       ],
     },
     {
-      say: "Trade alice's refresh token for a new auth token:",
-      commands: [`curl -s -w '\\n' -X POST $BASE/auth/refresh -H "Authorization: Bearer $REFRESH"`],
-    },
-    {
       say: 'No token: 401, with WWW-Authenticate: Bearer realm="<JWT_ISSUER>".',
       commands: [`curl -si -w '\\n' $BASE/users/alice`],
     },
@@ -65,11 +61,50 @@ export function walkthrough(baseUrl: string): WalkthroughStep[] {
       ],
     },
     {
-      say: 'Cookies: log bob in with HttpOnly, SameSite=Strict cookies (kept in a cookie jar file), then refresh from the refresh_token cookie.',
+      say: "Rotation: trade alice's refresh token for a new auth token and a new refresh token; the old one is retired.",
+      commands: [
+        `ROTATED=$(curl -s -X POST $BASE/auth/refresh -H "Authorization: Bearer $REFRESH")`,
+        `echo "$ROTATED"`,
+        `NEW_REFRESH=$(${field('refreshToken', 'ROTATED')})`,
+      ],
+    },
+    {
+      say: 'Replay the retired refresh token: 401 (ERR_TOKEN_REVOKED). Someone kept a copy, so the whole family is revoked: the new one is refused too, 401.',
+      commands: [
+        `curl -si -w '\\n' -X POST $BASE/auth/refresh -H "Authorization: Bearer $REFRESH"`,
+        `curl -si -w '\\n' -X POST $BASE/auth/refresh -H "Authorization: Bearer $NEW_REFRESH"`,
+      ],
+    },
+    {
+      say: "Logout: log alice in again, log out with the refresh token (204, its family is revoked), then refresh with it: 401. (Her auth token lives on until it expires.)",
+      commands: [
+        `LOGIN=$(curl -s $BASE/auth/login ${JSON_BODY} ${login('alice')})`,
+        `REFRESH=$(${field('refreshToken', 'LOGIN')})`,
+        `curl -si -w '\\n' -X POST $BASE/auth/logout -H "Authorization: Bearer $REFRESH"`,
+        `curl -si -w '\\n' -X POST $BASE/auth/refresh -H "Authorization: Bearer $REFRESH"`,
+      ],
+    },
+    {
+      say: 'Cookies: log bob in with HttpOnly, SameSite=Strict cookies (kept in a cookie jar file) and take the CSRF value from the readable csrf_token cookie.',
       commands: [
         `JAR=$(mktemp)`,
         `curl -si -w '\\n' -c "$JAR" $BASE/auth/session ${JSON_BODY} ${login('bob')}`,
-        `curl -s -w '\\n' -b "$JAR" -c "$JAR" -X POST $BASE/auth/session/refresh`,
+        `CSRF=$(awk '$6=="csrf_token"{print $7}' "$JAR")`,
+      ],
+    },
+    {
+      say: 'Refresh from the refresh_token cookie with the X-CSRF-Token header: 200, every cookie set again (rotation). Without the header: 403 (ERR_CSRF).',
+      commands: [
+        `curl -si -w '\\n' -b "$JAR" -c "$JAR" -X POST $BASE/auth/session/refresh -H "X-CSRF-Token: $CSRF"`,
+        `curl -si -w '\\n' -b "$JAR" -X POST $BASE/auth/session/refresh`,
+      ],
+    },
+    {
+      say: "Log out: DELETE /auth/session revokes the family and clears the cookies (204). The jar still holds the refresh_token cookie (no -c this time): it is refused now, 401.",
+      commands: [
+        `curl -si -w '\\n' -b "$JAR" -X DELETE $BASE/auth/session -H "X-CSRF-Token: $CSRF"`,
+        `curl -si -w '\\n' -b "$JAR" -X POST $BASE/auth/session/refresh -H "X-CSRF-Token: $CSRF"`,
+        `rm -f "$JAR"`,
       ],
     },
   ];

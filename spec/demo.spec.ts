@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { bearer, send, type Reply } from './support/server';
@@ -116,6 +116,17 @@ describe('demo: the real process over HTTP', () => {
   const login = (username: string, password = `${username}-password`): Promise<Reply> =>
     send(`${url}/auth/login`, { method: 'POST', body: { username, password } });
   const authTokenOf = async (username: string): Promise<string> => String(body(await login(username)).authToken);
+  const refreshWith = (refreshToken: string): Promise<Reply> => send(`${url}/auth/refresh`, { method: 'POST', headers: bearer(refreshToken) });
+  const startSession = (username: string): Promise<Reply> =>
+    send(`${url}/auth/session`, { method: 'POST', body: { username, password: `${username}-password` } });
+  /** The cookie routes, with the refresh_token cookie and, when given, the X-CSRF-Token header. */
+  const withCookie = (method: string, path: string) => (refresh: string, csrf?: string): Promise<Reply> =>
+    send(`${url}${path}`, {
+      method,
+      headers: { cookie: `refresh_token=${refresh}`, ...(csrf === undefined ? {} : { 'x-csrf-token': csrf }) },
+    });
+  const cookieRefresh = withCookie('POST', '/auth/session/refresh');
+  const endSession = withCookie('DELETE', '/auth/session');
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'demo-spec-'));
@@ -160,6 +171,8 @@ describe('demo: the real process over HTTP', () => {
       expect(claimsOf(authToken)).not.to.have.property('admin');
       expect(claimsOf(refreshToken)).to.include({ sub: 'alice', type: 'refresh' });
       expect(claimsOf(refreshToken)).to.have.property('rid');
+      expect(claimsOf(refreshToken)).to.have.property('fam');
+      expect(claimsOf(refreshToken)).not.to.have.property('csrf');
       expect(claimsOf(refreshToken)).not.to.have.property('scope');
     });
 
@@ -265,46 +278,179 @@ describe('demo: the real process over HTTP', () => {
     });
   });
 
-  describe('refresh', () => {
-    it('answers a new auth token for the refresh token in the Authorization header', async () => {
+  describe('refresh: rotation and reuse detection (Authorization header)', () => {
+    it('answers a new auth token AND a new refresh token of the same family for the refresh token', async () => {
       const { refreshToken } = body(await login('admin'));
-      const reply = await send(`${url}/auth/refresh`, { method: 'POST', headers: bearer(String(refreshToken)) });
+      const reply = await refreshWith(String(refreshToken));
       expect(reply.status).to.equal(200);
-      const { authToken } = body(reply);
-      expect(claimsOf(authToken)).to.include({ sub: 'admin', type: 'auth', scope: 'profile admin', admin: true });
-      expect((await send(`${url}/users/bob`, { headers: bearer(String(authToken)) })).status).to.equal(200);
+      expect(reply.headers['cache-control']).to.equal('no-store');
+      const rotated = body(reply);
+      expect(rotated).to.have.keys(['authToken', 'refreshToken']);
+      expect(claimsOf(rotated.authToken)).to.include({ sub: 'admin', type: 'auth', scope: 'profile admin', admin: true });
+      expect(claimsOf(rotated.refreshToken)).to.include({ sub: 'admin', type: 'refresh', fam: claimsOf(refreshToken).fam });
+      expect(claimsOf(rotated.refreshToken).rid).to.be.a('string').and.not.equal(claimsOf(refreshToken).rid);
+      expect(claimsOf(rotated.refreshToken)).not.to.have.property('scope');
+      expect((await send(`${url}/users/bob`, { headers: bearer(String(rotated.authToken)) })).status).to.equal(200);
+    });
+
+    it('rotates along a chain: each refresh token works once, the family stays, and the audit names the user', async () => {
+      let refresh = String(body(await login('alice')).refreshToken);
+      const family = claimsOf(refresh).fam;
+      const rids = new Set([claimsOf(refresh).rid]);
+      for (let step = 0; step < 3; step += 1) {
+        const reply = await refreshWith(refresh);
+        expect(reply.status, `rotation ${step + 1}`).to.equal(200);
+        refresh = String(body(reply).refreshToken);
+        expect(claimsOf(refresh).fam).to.equal(family);
+        rids.add(claimsOf(refresh).rid);
+        expect(claimsOf(body(reply).authToken)).to.include({ sub: 'alice', scope: 'profile' });
+      }
+      expect(rids.size).to.equal(4);
+      const lines = body(await send(`${url}/admin/audit`, { headers: bearer(await authTokenOf('admin')) })).lines as string[];
+      expect(lines.filter((line) => line.endsWith(' alice refreshed their tokens')).length).to.be.at.least(3);
+    });
+
+    it('refuses a retired refresh token (401 ERR_TOKEN_REVOKED) and revokes its whole family, not other logins', async () => {
+      const first = String(body(await login('alice')).refreshToken);
+      const other = String(body(await login('alice')).refreshToken);
+      const second = String(body(await refreshWith(first)).refreshToken);
+      const replay = await refreshWith(first);
+      expect(replay.status).to.equal(401);
+      expect(replay.headers['www-authenticate']).to.equal(`Bearer realm="${ISSUER}", error="invalid_token"`);
+      expect(body(replay)).to.include({ name: 'TokenUnauthorizedError', code: 'ERR_TOKEN_REVOKED' });
+      // The copy and the legitimate descendant are indistinguishable: the whole family goes.
+      const descendant = await refreshWith(second);
+      expect(descendant.status).to.equal(401);
+      expect(body(descendant).code).to.equal('ERR_TOKEN_REVOKED');
+      expect((await refreshWith(other)).status, 'another login of the same user').to.equal(200);
+    });
+
+    it('lets exactly one of two concurrent exchanges of one refresh token win, and then revokes the family', async () => {
+      const refresh = String(body(await login('bob')).refreshToken);
+      const replies = await Promise.all([refreshWith(refresh), refreshWith(refresh)]);
+      expect(replies.map((reply) => reply.status).sort()).to.deep.equal([200, 401]);
+      const winner = replies.find((reply) => reply.status === 200)!;
+      expect((await refreshWith(String(body(winner).refreshToken))).status).to.equal(401);
     });
 
     it('refuses an auth token in place of a refresh token (401)', async () => {
-      const reply = await send(`${url}/auth/refresh`, { method: 'POST', headers: bearer(await authTokenOf('alice')) });
+      const reply = await refreshWith(await authTokenOf('alice'));
       expect(reply.status).to.equal(401);
       expect(body(reply).code).to.equal('ERR_TOKEN_TYPE');
     });
+  });
 
-    it('sets HttpOnly, SameSite=Strict cookies on a cookie login, not Secure over http', async () => {
-      const reply = await send(`${url}/auth/session`, { method: 'POST', body: { username: 'bob', password: 'bob-password' } });
-      expect(reply.status).to.equal(200);
-      expect(body(reply)).to.deep.equal({ sub: 'bob', expiresIn: 120 });
-      for (const name of ['auth_token', 'refresh_token']) {
-        const { attributes } = setCookie(reply, name);
-        expect(attributes).to.include.members(['httponly', 'samesite=strict', 'path=/']);
-        expect(attributes).not.to.include('secure');
+  describe('POST /auth/logout', () => {
+    it('revokes the refresh token family (204): the token and its rotated descendants are refused afterwards', async () => {
+      const first = String(body(await login('alice')).refreshToken);
+      const current = String(body(await refreshWith(first)).refreshToken);
+      const reply = await send(`${url}/auth/logout`, { method: 'POST', headers: bearer(current) });
+      expect(reply.status).to.equal(204);
+      expect(reply.text).to.equal('');
+      for (const token of [current, first]) {
+        const refused = await refreshWith(token);
+        expect(refused.status).to.equal(401);
+        expect(body(refused).code).to.equal('ERR_TOKEN_REVOKED');
       }
-      expect(claimsOf(setCookie(reply, 'auth_token').value)).to.include({ sub: 'bob', type: 'auth' });
-      expect(claimsOf(setCookie(reply, 'refresh_token').value)).to.include({ sub: 'bob', type: 'refresh' });
+      const again = await send(`${url}/auth/logout`, { method: 'POST', headers: bearer(current) });
+      expect(again.status).to.equal(401);
+      const lines = body(await send(`${url}/admin/audit`, { headers: bearer(await authTokenOf('admin')) })).lines as string[];
+      expect(lines.some((line) => line.endsWith(' alice logged out'))).to.equal(true);
     });
 
-    it('sets a new auth_token cookie for the refresh_token cookie, and keeps the token out of the body', async () => {
-      const session = await send(`${url}/auth/session`, { method: 'POST', body: { username: 'bob', password: 'bob-password' } });
-      const refresh = setCookie(session, 'refresh_token').value;
-      const reply = await send(`${url}/auth/session/refresh`, { method: 'POST', headers: { cookie: `refresh_token=${refresh}` } });
+    it('ends one login only: another login of the same user still refreshes', async () => {
+      const kept = String(body(await login('bob')).refreshToken);
+      const ended = String(body(await login('bob')).refreshToken);
+      expect((await send(`${url}/auth/logout`, { method: 'POST', headers: bearer(ended) })).status).to.equal(204);
+      expect((await refreshWith(kept)).status).to.equal(200);
+    });
+
+    it('refuses no token or an auth token (401)', async () => {
+      const none = await send(`${url}/auth/logout`, { method: 'POST' });
+      expect(none.status).to.equal(401);
+      expect(body(none).code).to.equal('ERR_TOKEN_MISSING');
+      const auth = await send(`${url}/auth/logout`, { method: 'POST', headers: bearer(await authTokenOf('alice')) });
+      expect(auth.status).to.equal(401);
+      expect(body(auth).code).to.equal('ERR_TOKEN_TYPE');
+    });
+  });
+
+  describe('cookie session: rotation, logout and CSRF', () => {
+    it('sets HttpOnly, SameSite=Strict token cookies and a readable csrf_token cookie on a cookie login, not Secure over http', async () => {
+      const reply = await startSession('bob');
       expect(reply.status).to.equal(200);
-      expect(body(reply)).to.have.keys(['sub', 'expiresIn']);
+      expect(reply.headers['cache-control']).to.equal('no-store');
+      const csrf = setCookie(reply, 'csrf_token');
+      expect(body(reply)).to.deep.equal({ sub: 'bob', expiresIn: 120, csrf: csrf.value });
+      expect(csrf.value).to.match(/^[\w-]{16,}$/);
+      for (const name of ['auth_token', 'refresh_token']) {
+        const { attributes } = setCookie(reply, name);
+        expect(attributes).to.include.members(['httponly', 'samesite=strict']);
+        expect(attributes).not.to.include('secure');
+      }
+      expect(setCookie(reply, 'auth_token').attributes).to.include.members(['path=/', 'max-age=120']);
+      // The refresh token travels only to the routes that use it.
+      expect(setCookie(reply, 'refresh_token').attributes).to.include('path=/auth/session');
+      expect(csrf.attributes).to.include.members(['samesite=strict', 'path=/']);
+      expect(csrf.attributes).not.to.include('httponly');
+      expect(claimsOf(setCookie(reply, 'auth_token').value)).to.include({ sub: 'bob', type: 'auth', csrf: csrf.value });
+      expect(claimsOf(setCookie(reply, 'refresh_token').value)).to.include({ sub: 'bob', type: 'refresh', csrf: csrf.value });
+      expect(claimsOf(setCookie(reply, 'refresh_token').value)).to.have.property('fam');
+    });
+
+    it('rotates on a cookie refresh with the X-CSRF-Token header: every cookie set again, the tokens kept out of the body', async () => {
+      const session = await startSession('bob');
+      const refresh = setCookie(session, 'refresh_token').value;
+      const csrf = setCookie(session, 'csrf_token').value;
+      const reply = await cookieRefresh(refresh, csrf);
+      expect(reply.status).to.equal(200);
+      expect(reply.headers['cache-control']).to.equal('no-store');
+      expect(body(reply)).to.deep.equal({ sub: 'bob', expiresIn: 120, csrf });
       const cookie = setCookie(reply, 'auth_token');
       expect(claimsOf(cookie.value)).to.include({ sub: 'bob', type: 'auth' });
       expect(reply.text).not.to.include(cookie.value);
       expect(cookie.attributes).to.include.members(['httponly', 'samesite=strict']);
+      const newRefresh = setCookie(reply, 'refresh_token');
+      expect(newRefresh.value).not.to.equal(refresh);
+      expect(reply.text).not.to.include(newRefresh.value);
+      expect(newRefresh.attributes).to.include.members(['httponly', 'samesite=strict', 'path=/auth/session']);
+      expect(claimsOf(newRefresh.value)).to.include({ type: 'refresh', fam: claimsOf(refresh).fam, csrf });
+      expect(setCookie(reply, 'csrf_token').value).to.equal(csrf);
       expect((await send(`${url}/users/bob`, { headers: bearer(cookie.value) })).status).to.equal(200);
+      expect((await cookieRefresh(newRefresh.value, csrf)).status, 'the new refresh cookie').to.equal(200);
+    });
+
+    it('refuses a replayed refresh_token cookie (401) and revokes the family', async () => {
+      const session = await startSession('alice');
+      const csrf = setCookie(session, 'csrf_token').value;
+      const first = setCookie(session, 'refresh_token').value;
+      const second = setCookie(await cookieRefresh(first, csrf), 'refresh_token').value;
+      const replay = await cookieRefresh(first, csrf);
+      expect(replay.status).to.equal(401);
+      expect(body(replay).code).to.equal('ERR_TOKEN_REVOKED');
+      expect((await cookieRefresh(second, csrf)).status).to.equal(401);
+    });
+
+    it('refuses a cookie refresh without the X-CSRF-Token header or with a wrong value (403 ERR_CSRF), and leaves the token usable', async () => {
+      const session = await startSession('bob');
+      const refresh = setCookie(session, 'refresh_token').value;
+      const csrf = setCookie(session, 'csrf_token').value;
+      const missing = await cookieRefresh(refresh);
+      expect(missing.status).to.equal(403);
+      expect(body(missing)).to.include({ name: 'TokenForbiddenError', code: 'ERR_CSRF' });
+      expect(missing.headers['set-cookie']).to.equal(undefined);
+      const wrong = await cookieRefresh(refresh, `${csrf.slice(0, -1)}${csrf.endsWith('A') ? 'B' : 'A'}`);
+      expect(wrong.status).to.equal(403);
+      expect(body(wrong).code).to.equal('ERR_CSRF');
+      // Another session's value does not fit either.
+      const other = setCookie(await startSession('bob'), 'csrf_token').value;
+      expect((await cookieRefresh(refresh, other)).status).to.equal(403);
+      expect((await cookieRefresh(refresh, csrf)).status, 'refused requests did not use the token up').to.equal(200);
+    });
+
+    it('refuses a header login refresh token put into the cookie: it carries no CSRF value (403)', async () => {
+      const { refreshToken } = body(await login('bob'));
+      expect((await cookieRefresh(String(refreshToken), 'anything')).status).to.equal(403);
     });
 
     it('refuses a cookie refresh without the cookie, or with an auth token in it (401)', async () => {
@@ -319,11 +465,37 @@ describe('demo: the real process over HTTP', () => {
       expect(body(wrongType).code).to.equal('ERR_TOKEN_TYPE');
     });
 
-    it('clears both cookies on DELETE /auth/session', async () => {
-      const reply = await send(`${url}/auth/session`, { method: 'DELETE' });
+    it('DELETE /auth/session with the CSRF header revokes the family and clears every cookie (204)', async () => {
+      const session = await startSession('bob');
+      const refresh = setCookie(session, 'refresh_token').value;
+      const csrf = setCookie(session, 'csrf_token').value;
+      const reply = await endSession(refresh, csrf);
       expect(reply.status).to.equal(204);
-      expect(setCookie(reply, 'auth_token').value).to.equal('');
-      expect(setCookie(reply, 'refresh_token').value).to.equal('');
+      for (const name of ['auth_token', 'refresh_token', 'csrf_token']) {
+        const cleared = setCookie(reply, name);
+        expect(cleared.value, name).to.equal('');
+        expect(cleared.attributes, name).to.include('max-age=0');
+      }
+      // Cleared on the path it was set on, or the browser would keep it.
+      expect(setCookie(reply, 'refresh_token').attributes).to.include('path=/auth/session');
+      const after = await cookieRefresh(refresh, csrf);
+      expect(after.status).to.equal(401);
+      expect(body(after).code).to.equal('ERR_TOKEN_REVOKED');
+      expect((await endSession(refresh, csrf)).status, 'a second logout').to.equal(401);
+    });
+
+    it('DELETE /auth/session without the CSRF header: 403 and nothing revoked; without the cookie: 401', async () => {
+      const session = await startSession('bob');
+      const refresh = setCookie(session, 'refresh_token').value;
+      const csrf = setCookie(session, 'csrf_token').value;
+      const forged = await endSession(refresh);
+      expect(forged.status).to.equal(403);
+      expect(body(forged).code).to.equal('ERR_CSRF');
+      expect(forged.headers['set-cookie']).to.equal(undefined);
+      expect((await cookieRefresh(refresh, csrf)).status).to.equal(200);
+      const none = await send(`${url}/auth/session`, { method: 'DELETE' });
+      expect(none.status).to.equal(401);
+      expect(body(none).code).to.equal('ERR_TOKEN_MISSING');
     });
   });
 
@@ -356,21 +528,38 @@ describe('demo: the real process over HTTP', () => {
       expect(commands.slice(2)).to.deep.equal(printed);
     });
 
-    it('works when its lines are pasted into a shell one by one', function () {
-      const hasTools = ['bash', 'curl'].every((tool) => spawnSync(tool, ['--version'], { stdio: 'ignore' }).status === 0);
-      if (!hasTools) this.skip();
-      const script = `${printedCommands(demo!.stdout()).join('\n')}\n`;
-      // TMPDIR: the walkthrough's cookie jar (mktemp) goes into this spec's directory, removed afterwards.
-      const env = demoEnv({ TMPDIR: dir });
-      const run = spawnSync('bash', [], { input: script, cwd: dir, encoding: 'utf8', env, timeout: READY_TIMEOUT_MS });
-      expect(run.status, run.stderr).to.equal(0);
-      const statuses = [...run.stdout.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((match) => Number(match[1]));
-      // own profile, bob's, bob's as admin, no token, wrong password, bad body, audit as alice, cookie login
-      expect(statuses).to.deep.equal([200, 403, 200, 401, 401, 400, 403, 200]);
-      expect(run.stdout).to.match(/"authToken": "ey/);
-      expect(run.stdout).to.match(/ admin read profile bob"/);
-      expect(run.stdout).to.match(/Set-Cookie: refresh_token=ey[^;]*;.*HttpOnly; SameSite=Strict/);
-    });
+    // bash, and sh (dash on Debian): the lines are POSIX shell.
+    for (const shell of ['bash', 'sh']) {
+      it(`works when its lines are pasted into ${shell} one by one`, function () {
+        const hasTools = [shell, 'curl', 'awk'].every((tool) => spawnSync('command', ['-v', tool], { shell: '/bin/sh', stdio: 'ignore' }).status === 0);
+        if (!hasTools) this.skip();
+        const script = `${printedCommands(demo!.stdout()).join('\n')}\n`;
+        // TMPDIR: the walkthrough's cookie jar (mktemp) goes into this spec's directory, removed afterwards.
+        const env = demoEnv({ TMPDIR: dir });
+        const run = spawnSync(shell, [], { input: script, cwd: dir, encoding: 'utf8', env, timeout: READY_TIMEOUT_MS });
+        expect(run.status, run.stderr).to.equal(0);
+        expect(run.stderr).to.equal('');
+        const statuses = [...run.stdout.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((match) => Number(match[1]));
+        expect(statuses).to.deep.equal([
+          200, 403, 200, // own profile, bob's, bob's as admin
+          401, 401, 400, // no token, wrong password, bad body
+          403, // the audit log as alice
+          401, 401, // the retired refresh token replayed, then its descendant
+          204, 401, // logout, then refresh with the logged-out token
+          200, // cookie login
+          200, 403, // cookie refresh with the CSRF header, without it
+          204, 401, // DELETE /auth/session, then the revoked refresh cookie
+        ]);
+        expect(run.stdout).to.match(/"authToken": "ey/);
+        expect(run.stdout).to.match(/"refreshToken": "ey/);
+        expect(run.stdout).to.match(/ admin read profile bob"/);
+        expect(run.stdout).to.match(/Set-Cookie: refresh_token=ey[^;]*;.*HttpOnly; SameSite=Strict/);
+        expect(run.stdout).to.match(/Set-Cookie: csrf_token=[\w-]+;/);
+        expect(run.stdout).to.match(/"code": "ERR_TOKEN_REVOKED"/);
+        expect(run.stdout).to.match(/"code": "ERR_CSRF"/);
+        expect(readdirSync(dir).filter((name) => name.startsWith('tmp')), 'the cookie jar is removed').to.deep.equal([]);
+      });
+    }
   });
 });
 

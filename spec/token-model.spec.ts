@@ -127,14 +127,14 @@ describe('JWT', () => {
       expect(extra).to.not.have.property('sub');
     });
 
-    for (const reserved of ['iss', 'iat', 'exp', 'type', 'rid', 'sub']) {
+    for (const reserved of ['iss', 'iat', 'exp', 'type', 'rid', 'sub', 'fam', 'jti', 'csrf']) {
       it(`refuses the reserved claim "${reserved}" as an extra claim (TypeError)`, () => {
         expect(() => new JWT(TokenType.AUTH, 'u', null, { [reserved]: 'x' })).to.throw(TypeError, reserved);
       });
     }
 
-    it('lists exactly iss, iat, exp, type, rid and sub as reserved', () => {
-      expect([...RESERVED_CLAIMS].sort()).to.deep.equal(['exp', 'iat', 'iss', 'rid', 'sub', 'type']);
+    it('lists exactly iss, iat, exp, type, rid, sub and the session claims fam, jti, csrf as reserved', () => {
+      expect([...RESERVED_CLAIMS].sort()).to.deep.equal(['csrf', 'exp', 'fam', 'iat', 'iss', 'jti', 'rid', 'sub', 'type']);
     });
 
     it('refuses a scope given twice, as argument and as extra claim (TypeError)', () => {

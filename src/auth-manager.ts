@@ -12,6 +12,37 @@ import { RemoteJwks } from './remote-jwks';
 import { DEFAULT_CACHE_SIZE, VerifiedTokenCache } from './verify-cache';
 import { checkSignedToken, type KeyLookup, type TokenCheck, type VerifyPolicy } from './verify';
 import type { Claims, Scope } from './types';
+import { randomBytes } from 'node:crypto';
+import { MemoryRevocationStore, type RevocationStore } from './revocation-store';
+import { quotedRealm, REJECTIONS, toHttpError, type Rejection, type TokenForbiddenError, type TokenUnauthorizedError, type TokenUnavailableError } from './rejections';
+
+/** Session claims a manager puts into the tokens of one login. */
+export interface SessionClaims {
+  /** The token family (`fam`): every refresh token descended from one login shares it. */
+  family?: string;
+  /** The CSRF value (`csrf`) of tokens kept in cookies. */
+  csrf?: string;
+}
+
+/** What `rotate` answers. */
+export interface RotatedTokens {
+  authToken: JWT;
+  refreshToken: JWT;
+}
+
+/** A random 128-bit id, base64url. */
+const randomId = (): string => randomBytes(16).toString('base64url');
+
+/**
+ * The store keys a token can be revoked by: a refresh token by its family, an auth token by its jti (and its family).
+ * A refresh token's retired rid is kept under `used:` and is looked at separately: seeing it again is a reuse.
+ */
+function revocationKeys(token: JWT): string[] {
+  const { rid, fam, jti } = token.claims;
+  if (token.tokenType === TokenType.REFRESH) return typeof rid === 'string' && typeof fam === 'string' ? [`fam:${fam}`] : [];
+  if (typeof jti !== 'string') return [];
+  return typeof fam === 'string' ? [`jti:${jti}`, `fam:${fam}`] : [`jti:${jti}`];
+}
 
 /** Managers attached to the app (or config object) they were initialised with, for `@RequireToken` to find. */
 const attached = new WeakMap<object, AuthManager>();
@@ -46,6 +77,8 @@ export class AuthManager {
   /** Seconds a refresh token lives when `JWT_REFRESHMAXAGE` is not set. */
   static defaultRefreshMaxAge = 604800;
 
+  /** Seconds the revocation store may take before a request is answered 503 (fail closed). */
+  static revocationTimeout = 1;
   /** Seconds between two fetches of a remote JWK Set (`JWT_JWKSURL`), also when tokens name unknown keys. */
   static jwksCooldown = 30;
   /** Seconds a fetch of the remote JWK Set may take. */
@@ -61,6 +94,8 @@ export class AuthManager {
   #remote: RemoteJwks | null = null;
   #policy: VerifyPolicy | null = null;
   #lookup: KeyLookup = () => undefined;
+  #store: RevocationStore = new MemoryRevocationStore();
+  #authJti = false;
 
   /**
    * @param app - An Express application (its settings) or a plain object of config values. When given, the manager is
@@ -114,6 +149,8 @@ export class AuthManager {
       return local !== undefined || typeof header.kid !== 'string' ? local : remote.lookup(header.kid);
     };
     this.#cache = config.cacheSize > 0 ? new VerifiedTokenCache(config.cacheSize) : null;
+    this.#store = config.revocationStore ?? new MemoryRevocationStore();
+    this.#authJti = config.authJti;
   }
 
   #requireSigner(): AuthData {
@@ -133,19 +170,155 @@ export class AuthManager {
    * @param scope - The `scope` claim.
    * @param claims - Extra claims; reserved names (iss, iat, exp, type, rid, sub) are a `TypeError`.
    */
-  authToken(subject: string | number, scope?: Scope | null, claims?: Claims): JWT {
-    const signer = this.#requireSigner();
+  authToken(subject: string | number, scope?: Scope | null, claims?: Claims, session: SessionClaims = {}): JWT {
     const token = new JWT(TokenType.AUTH, subject, scope, claims);
+    // With revocation of auth tokens on (JWT_AUTHJTI), each auth token gets an id it can be revoked by.
+    const jti = this.#authJti ? randomId() : undefined;
+    return this.#sign(token, { ...session, jti });
+  }
+
+  /**
+   * Issues a signed refresh token; it carries a random `rid`, the `fam` (family) of the login it descends from (a new
+   * one unless `session.family` is given) and never a scope.
+   */
+  refreshToken(subject: string | number, session: SessionClaims = {}): JWT {
+    return this.#sign(new JWT(TokenType.REFRESH, subject), { ...session, family: session.family ?? randomId() });
+  }
+
+  /**
+   * Tokens for a browser session kept in cookies: an auth token and a refresh token of a new family, both carrying a
+   * fresh CSRF value (`csrf`) that state-changing requests must send back in a header. Put them into cookies with
+   * `setSessionCookies`.
+   */
+  sessionTokens(subject: string | number, scope?: Scope | null, claims?: Claims): RotatedTokens & { csrf: string } {
+    const session: SessionClaims = { family: randomId(), csrf: randomId() };
+    return { authToken: this.authToken(subject, scope, claims, session), refreshToken: this.refreshToken(subject, session), csrf: session.csrf as string };
+  }
+
+  #sign(token: JWT, session: SessionClaims & { jti?: string }): JWT {
+    const signer = this.#requireSigner();
+    if (session.family !== undefined) token.claims.fam = session.family;
+    if (session.csrf !== undefined) token.claims.csrf = session.csrf;
+    if (session.jti !== undefined) token.claims.jti = session.jti;
     token.sign(signer);
     return token;
   }
 
-  /** Issues a signed refresh token; it carries a random `rid` and never a scope. */
-  refreshToken(subject: string | number): JWT {
-    const signer = this.#requireSigner();
-    const token = new JWT(TokenType.REFRESH, subject);
-    token.sign(signer);
-    return token;
+  /**
+   * Exchanges a refresh token for a new auth token and a new refresh token of the same family, and retires the old
+   * one (OAuth 2.0 Security BCP, refresh token rotation). Using a retired refresh token again is taken as theft: the
+   * whole family (every refresh token descended from the same login) is revoked.
+   *
+   * @throws TokenUnauthorizedError (401) for an invalid, revoked or reused refresh token.
+   * @throws TokenUnavailableError (503) when the revocation store does not answer in time.
+   */
+  async rotate(refresh: JWT | string, scope?: Scope | null, claims?: Claims): Promise<RotatedTokens> {
+    const result = await this.checkTokenAsync(refresh);
+    if (!result.valid) throw this.#error(REJECTIONS[result.reason]);
+    const token = result.token;
+    if (token.tokenType !== TokenType.REFRESH) throw this.#error(REJECTIONS.needRefresh);
+    const { rid, fam, csrf } = token.claims;
+    if (typeof rid !== 'string' || typeof fam !== 'string') throw this.#error(REJECTIONS.claims);
+    // The token verifies until exp + leeway, so it stays retired as long.
+    const expiresAt = (token.exp as number) + (this.#policy?.leeway ?? 0);
+    const store = this.#store;
+    const usedKey = `used:${rid}`;
+    const outcome = await this.#withinTimeout(async () => {
+      if (await store.isRevoked([`fam:${fam}`])) return 'revoked' as const;
+      if (await store.use(usedKey, expiresAt)) return 'rotated' as const;
+      await this.#revokeFamily(fam);
+      return 'reused' as const;
+    }, (late) => {
+      // The client was told 503 and will retry with the same token: a use that landed after all must not count.
+      if (late === 'rotated') void store.release?.(usedKey).catch(() => undefined);
+    });
+    if (outcome !== 'rotated') throw this.#error(outcome === 'unavailable' ? REJECTIONS.revocationUnavailable : REJECTIONS.revoked);
+    const session: SessionClaims = { family: fam, csrf: typeof csrf === 'string' ? csrf : undefined };
+    return { authToken: this.authToken(token.sub, scope, claims, session), refreshToken: this.refreshToken(token.sub, session) };
+  }
+
+  /**
+   * Revokes a token: a refresh token's whole family (logging out ends every refresh token of that login), or an auth
+   * token by its `jti` (issued with `JWT_AUTHJTI`). Revocations last until the tokens would have expired.
+   *
+   * @throws TokenUnauthorizedError (401) for a token that is not valid (any more).
+   * @throws TypeError for an auth token without a jti (turn `JWT_AUTHJTI` on).
+   * @throws TokenUnavailableError (503) when the store fails or does not answer within `revocationTimeout`.
+   */
+  async revoke(token: JWT | string): Promise<void> {
+    const result = await this.checkTokenAsync(token);
+    if (!result.valid) throw this.#error(REJECTIONS[result.reason]);
+    const { token: verified } = result;
+    const keys = revocationKeys(verified);
+    if (keys.length === 0) throw new TypeError('This auth token has no jti to revoke it by: turn JWT_AUTHJTI on');
+    const store = this.#store;
+    const outcome = await this.#withinTimeout(() => verified.tokenType === TokenType.REFRESH
+      ? this.#revokeFamily(verified.claims.fam as string)
+      : store.revoke(keys[0], (verified.exp as number) + (this.#policy?.leeway ?? 0)));
+    if (outcome === 'unavailable') throw this.#error(REJECTIONS.revocationUnavailable);
+  }
+
+  // A family is revoked for as long as any refresh token of it can live.
+  #revokeFamily(family: string): Promise<void> {
+    return this.#store.revoke(`fam:${family}`, Date.now() / 1000 + (this.signer?.refreshMaxAge ?? AuthManager.defaultRefreshMaxAge) + 1);
+  }
+
+  /**
+   * Whether a verified token was revoked: refresh tokens always, auth tokens when they carry a `jti`. Answers
+   * `'unavailable'` when the store fails or does not answer within `revocationTimeout` (fail closed).
+   */
+  async revocationStatus(token: JWT): Promise<'valid' | 'revoked' | 'unavailable'> {
+    const keys = revocationKeys(token);
+    if (keys.length === 0) return 'valid';
+    const store = this.#store;
+    const { rid, fam } = token.claims;
+    const outcome = await this.#withinTimeout(async () => {
+      if (await store.isRevoked(keys)) return 'revoked' as const;
+      // A retired refresh token presented anywhere is a reuse: the family goes, not only this request.
+      if (token.tokenType === TokenType.REFRESH && await store.isRevoked([`used:${rid as string}`])) {
+        await this.#revokeFamily(fam as string);
+        return 'revoked' as const;
+      }
+      return 'valid' as const;
+    });
+    return outcome;
+  }
+
+  /** True when a guard must ask the store about `token` (refresh tokens, and auth tokens with a jti). */
+  needsRevocationCheck(token: JWT): boolean {
+    return revocationKeys(token).length > 0;
+  }
+
+  /**
+   * Runs store work within `revocationTimeout`: 'unavailable' when it fails or is late. `afterTimeout` receives the
+   * result of work that finished after its caller was already answered.
+   */
+  async #withinTimeout<T>(work: () => Promise<T>, afterTimeout?: (late: T | 'unavailable') => void): Promise<T | 'unavailable'> {
+    let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    const timeout = new Promise<'unavailable'>((resolve) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        resolve('unavailable');
+      }, AuthManager.revocationTimeout * 1000);
+    });
+    const running = (async () => work())().catch(() => 'unavailable' as const);
+    if (afterTimeout) void running.then((late) => timedOut && afterTimeout(late));
+    try {
+      return await Promise.race([running, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #error(rejection: Rejection): TokenUnauthorizedError | TokenForbiddenError | TokenUnavailableError {
+    const issuer = this.issuer;
+    return toHttpError(rejection, issuer === null ? undefined : quotedRealm(issuer));
+  }
+
+  /** The revocation store (in memory unless `JWT_REVOCATIONSTORE` names another). */
+  get revocationStore(): RevocationStore {
+    return this.#store;
   }
 
   /**

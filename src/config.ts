@@ -14,6 +14,7 @@ import { KeyError, isKeyObject, normalizePem, type KeyInput } from './keys';
 import { keysFromEntries, thumbprint, type KeyEntry, type SignerSettings } from './key-ring';
 import { jwksUrl } from './remote-jwks';
 import type { VerificationKey, VerifyPolicy } from './verify';
+import type { RevocationStore } from './revocation-store';
 
 /** The issuer (`iss`) of issued tokens, and the only issuer accepted. Required; not empty. */
 export const JWT_ISSUER = new Token<string>('JWT_ISSUER');
@@ -39,6 +40,10 @@ export const JWT_JWKSURL = new Token<string | URL>('JWT_JWKSURL');
 export const JWT_LEEWAY = new Token<number | string>('JWT_LEEWAY');
 /** When set, issued tokens carry it as `aud` and verified tokens must (RFC 8725 §3.9). */
 export const JWT_AUDIENCE = new Token<string>('JWT_AUDIENCE');
+/** Where revocations are kept: an object implementing `RevocationStore` (e.g. `RedisRevocationStore`). Default: memory. */
+export const JWT_REVOCATIONSTORE = new Token<RevocationStore>('JWT_REVOCATIONSTORE');
+/** `true` to give auth tokens a `jti` and check them for revocation on every request. Default false. */
+export const JWT_AUTHJTI = new Token<boolean | string>('JWT_AUTHJTI');
 
 const TOKENS = {
   JWT_ISSUER,
@@ -52,6 +57,8 @@ const TOKENS = {
   JWT_JWKSURL,
   JWT_LEEWAY,
   JWT_AUDIENCE,
+  JWT_REVOCATIONSTORE,
+  JWT_AUTHJTI,
 } as const;
 
 /** The name of a configuration value. */
@@ -166,6 +173,23 @@ export interface ResolvedConfig {
   cacheSize: number;
   /** A remote JWK Set to verify with, when configured. */
   jwksUrl: URL | null;
+  /** The revocation store, when one is configured. */
+  revocationStore: RevocationStore | null;
+  /** Whether auth tokens get a jti and are checked for revocation. */
+  authJti: boolean;
+}
+
+function isRevocationStore(value: unknown): value is RevocationStore {
+  const store = value as RevocationStore;
+  return typeof value === 'object' && value !== null
+    && typeof store.revoke === 'function' && typeof store.isRevoked === 'function' && typeof store.use === 'function';
+}
+
+function flag(layers: ConfigLayers, name: ConfigName): boolean {
+  const value = readValue(layers, name);
+  if (isMissing(value) || value === false || value === 'false' || value === '0') return false;
+  if (value === true || value === 'true' || value === '1') return true;
+  throw new InvalidConfigError(name, 'must be true or false');
 }
 
 function optionalString(layers: ConfigLayers, name: ConfigName, why: string): string | null {
@@ -239,5 +263,12 @@ export function resolveConfig(layers: ConfigLayers, defaults: MaxAgeDefaults & {
     policy: Object.freeze({ issuer, audience, leeway }),
     cacheSize: wholeNumber(layers, 'JWT_CACHESIZE', defaults.cacheSize, MAX_CACHE_SIZE, 'of tokens, 0 to turn the cache off,'),
     jwksUrl: jwks,
+    revocationStore: (() => {
+      const store = readValue(layers, 'JWT_REVOCATIONSTORE');
+      if (isMissing(store)) return null;
+      if (!isRevocationStore(store)) throw new InvalidConfigError('JWT_REVOCATIONSTORE', 'must implement revoke, isRevoked and use (e.g. a RedisRevocationStore)');
+      return store;
+    })(),
+    authJti: flag(layers, 'JWT_AUTHJTI'),
   };
 }

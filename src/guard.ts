@@ -4,13 +4,14 @@
  * answer 401/403.
  */
 import { AsyncResource } from 'node:async_hooks';
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthManager } from './auth-manager';
 import type { RouteParams } from './claims';
 import { currentContext, runWithContext, type TokenContext } from './context';
 import { JwtAuthError } from './errors';
 import type { JWT } from './jwt';
-import { REJECTIONS, quotedRealm, toHttpError, wwwAuthenticate, type Rejection } from './rejections';
+import { REJECTIONS, quotedRealm, rejectionHeaders, toHttpError, type Rejection } from './rejections';
 import { extractBearerToken, extractCookieToken, type Extraction, type RequestLike } from './request-token';
 import { authorize, type TokenRequirement } from './requirement';
 import { resolveManager } from './resolve-manager';
@@ -133,7 +134,7 @@ export function answerRejection(
     next(toHttpError(rejection, realm));
     return;
   }
-  sendJson(response, rejection.status, rejection.body, { 'WWW-Authenticate': wwwAuthenticate(rejection, realm) });
+  sendJson(response, rejection.status, rejection.body, rejectionHeaders(rejection, realm));
 }
 
 /** Answers a configuration error found while serving a request: 500, fail closed, the message names the value. */
@@ -152,6 +153,24 @@ function bindRequestEvents(request: RequestLike): void {
   if (typeof emitter.emit !== 'function' || boundRequests.has(request)) return;
   boundRequests.add(request);
   emitter.emit = AsyncResource.bind(emitter.emit, 'routing-controllers-jwt', emitter);
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+/**
+ * CSRF double submit for cookie tokens: a state-changing request must send, in its CSRF header, the `csrf` value the
+ * token carries (a page of the site can read it from the readable csrf cookie; another site cannot). Compared in
+ * constant time.
+ */
+function checkCsrf(token: JWT, requirement: TokenRequirement, request: RequestLike): Rejection | null {
+  const header = requirement.csrfHeader;
+  if (header === undefined || SAFE_METHODS.has((request as { method?: string }).method ?? 'GET')) return null;
+  const sent = request.headers[header];
+  const expected = token.claims.csrf;
+  if (typeof sent !== 'string' || typeof expected !== 'string') return REJECTIONS.csrf;
+  const a = Buffer.from(sent);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b) ? null : REJECTIONS.csrf;
 }
 
 /** A requirement turned into checks; one per `@RequireToken` or `requireToken()`. */
@@ -181,19 +200,26 @@ export class TokenGuard {
     if (extraction.rejection) return { rejection: extraction.rejection, realm };
     try {
       if (manager.verifiesRemotely) {
-        return manager.checkTokenAsync(extraction.token).then((result) => this.#verdict(result, request, realm));
+        return manager.checkTokenAsync(extraction.token).then((result) => this.#verdict(result, request, realm, manager));
       }
-      return this.#verdict(manager.checkToken(extraction.token), request, realm);
+      return this.#verdict(manager.checkToken(extraction.token), request, realm, manager);
     } catch (error) {
       if (error instanceof JwtAuthError) return { configError: error };
       throw error;
     }
   }
 
-  #verdict(result: TokenCheck, request: RequestLike, realm: string | undefined): GuardOutcome {
+  #verdict(result: TokenCheck, request: RequestLike, realm: string | undefined, manager: AuthManager): GuardOutcome | Promise<GuardOutcome> {
     if (!result.valid) return { rejection: REJECTIONS[result.reason], realm };
-    const rejection = authorize(result.token, this.requirement, request.params ?? {});
-    return rejection ? { rejection, realm } : { token: result.token };
+    const { token } = result;
+    const rejection = authorize(token, this.requirement, request.params ?? {}) ?? checkCsrf(token, this.requirement, request);
+    if (rejection) return { rejection, realm };
+    if (!manager.needsRevocationCheck(token)) return { token };
+    // Refresh tokens always, auth tokens with a jti: ask the store, within a bounded time (fail closed).
+    return manager.revocationStatus(token).then((status): GuardOutcome => {
+      if (status === 'valid') return { token };
+      return { rejection: status === 'revoked' ? REJECTIONS.revoked : REJECTIONS.revocationUnavailable, realm };
+    });
   }
 
   /** The context a request that passed this guard runs in. */

@@ -7,9 +7,10 @@ import 'reflect-metadata';
 
 export { AuthType, type HashName, type KeyFamily } from './algorithms';
 export { AuthData, type AuthDataOptions } from './auth-data';
-export { AuthManager } from './auth-manager';
+export { AuthManager, type RotatedTokens, type SessionClaims } from './auth-manager';
 export {
   JWT_AUDIENCE,
+  JWT_AUTHJTI,
   JWT_AUTHMAXAGE,
   JWT_CACHESIZE,
   JWT_JWKSURL,
@@ -19,6 +20,7 @@ export {
   JWT_ISSUER,
   JWT_PUBLICKEY,
   JWT_REFRESHMAXAGE,
+  JWT_REVOCATIONSTORE,
   JWT_SECRET,
   type ConfigName,
   type ConfigSource,
@@ -34,9 +36,9 @@ export { serveJwks, type ServeJwksOptions } from './jwks-route';
 export { param, ParamBinding, type RequiredClaims, type RequiredValue, type RouteParams } from './claims';
 export { currentToken, getCurrentToken, NoTokenContextError } from './context';
 export { keepAliveErrorSink, type NextFunction, type ResponseLike } from './guard';
-export { TokenForbiddenError, TokenUnauthorizedError, type RejectionBody } from './rejections';
+export { TokenForbiddenError, TokenUnauthorizedError, TokenUnavailableError, type RejectionBody } from './rejections';
 export type { RequestLike } from './request-token';
-export type { RequireTokenOptions } from './requirement';
+export { DEFAULT_CSRF_HEADER, type RequireTokenOptions } from './requirement';
 export {
   RequireToken,
   requireToken,
@@ -45,3 +47,6 @@ export {
   type TokenLocation,
   type TokenTypeName,
 } from './require-token';
+export { MemoryRevocationStore, type RevocationStore } from './revocation-store';
+export { RedisRevocationStore, type RedisLikeClient, type RedisRevocationStoreOptions } from './redis-revocation-store';
+export { clearSessionCookies, setSessionCookies, type SessionCookieOptions, type SessionTokens } from './session-cookies';

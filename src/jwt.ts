@@ -15,9 +15,10 @@ export enum TokenType {
 
 /**
  * Claims set by the manager. They can never be passed as scope or extra claims: the original let callers overwrite
- * `iss` or `exp` that way, which lets a caller mint tokens the configuration never meant to issue.
+ * `iss` or `exp` that way, which lets a caller mint tokens the configuration never meant to issue. `fam` (the token
+ * family of a login), `jti` and `csrf` are the session claims of revocation and CSRF protection.
  */
-export const RESERVED_CLAIMS: ReadonlySet<string> = new Set(['iss', 'iat', 'exp', 'type', 'rid', 'sub']);
+export const RESERVED_CLAIMS: ReadonlySet<string> = new Set(['iss', 'iat', 'exp', 'type', 'rid', 'sub', 'fam', 'jti', 'csrf']);
 
 /** Claims that `sign` (re)computes from the signer. */
 const SIGNER_CLAIMS = ['iss', 'iat', 'exp', 'rid'] as const;

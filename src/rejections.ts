@@ -3,12 +3,12 @@
  * `HttpError`s they become, and the `WWW-Authenticate` header of RFC 6750 §3. Messages never contain the token, the
  * secret or the expected issuer.
  */
-import { ForbiddenError, UnauthorizedError } from 'routing-controllers';
+import { ForbiddenError, HttpError, UnauthorizedError } from 'routing-controllers';
 import type { InvalidTokenReason } from './verify';
 
 /** One way a request can be refused. */
 export interface Rejection {
-  readonly status: 401 | 403;
+  readonly status: 401 | 403 | 503;
   /** Stable, machine-readable code, e.g. `ERR_TOKEN_EXPIRED`. */
   readonly code: string;
   readonly message: string;
@@ -27,8 +27,10 @@ export interface RejectionBody {
   code: string;
 }
 
-const reject = (status: 401 | 403, code: string, message: string, bearerError: Rejection['bearerError']): Rejection => {
-  const name = status === 401 ? 'TokenUnauthorizedError' : 'TokenForbiddenError';
+const NAMES = { 401: 'TokenUnauthorizedError', 403: 'TokenForbiddenError', 503: 'TokenUnavailableError' } as const;
+
+const reject = (status: Rejection['status'], code: string, message: string, bearerError: Rejection['bearerError']): Rejection => {
+  const name = NAMES[status];
   const body: RejectionBody = { name, message, code };
   return Object.freeze({ status, code, message, bearerError, name, body: JSON.stringify(body) });
 };
@@ -52,6 +54,9 @@ export const REJECTIONS = Object.freeze({
   not_yet_valid: reject(401, 'ERR_TOKEN_NOT_YET_VALID', 'The token is not valid yet', 'invalid_token'),
   needAuth: reject(401, 'ERR_TOKEN_TYPE', 'An auth token is required', 'invalid_token'),
   needRefresh: reject(401, 'ERR_TOKEN_TYPE', 'A refresh token is required', 'invalid_token'),
+  revoked: reject(401, 'ERR_TOKEN_REVOKED', 'The token has been revoked', 'invalid_token'),
+  revocationUnavailable: reject(503, 'ERR_REVOCATION_UNAVAILABLE', 'Revocations cannot be checked right now; try again shortly', undefined),
+  csrf: reject(403, 'ERR_CSRF', 'A state-changing request with a cookie token must send the token\'s CSRF value in its header', undefined),
   claimsMismatch: reject(403, 'ERR_TOKEN_FORBIDDEN_CLAIMS', 'The token does not carry the required claims', 'insufficient_scope'),
   scopeMismatch: reject(403, 'ERR_TOKEN_FORBIDDEN_SCOPE', 'The token does not carry the required scope', 'insufficient_scope'),
 } satisfies Record<string, Rejection> & Record<InvalidTokenReason, Rejection>);
@@ -113,6 +118,37 @@ export class TokenForbiddenError extends ForbiddenError {
   }
 }
 
+/** 503: the revocation store did not answer in time, so the request is refused rather than let through. */
+export class TokenUnavailableError extends HttpError {
+  /** The stable code, `ERR_REVOCATION_UNAVAILABLE`. */
+  readonly code: string;
+  /** The HTTP status, for plain Express error handlers. */
+  readonly status = 503;
+  /** Response headers (`Retry-After`). */
+  readonly headers: Readonly<Record<string, string>> = { 'Retry-After': '1' };
+
+  constructor(rejection: Rejection) {
+    super(503, rejection.message);
+    Object.setPrototypeOf(this, new.target.prototype);
+    this.name = 'TokenUnavailableError';
+    this.code = rejection.code;
+    stackless(this);
+  }
+
+  /** The response body. */
+  toJSON(): RejectionBody {
+    return { name: this.name, message: this.message, code: this.code };
+  }
+}
+
+/** The headers of a rejection's answer: the RFC 6750 challenge, or `Retry-After` for a 503. */
+export function rejectionHeaders(rejection: Rejection, realm: string | undefined): Record<string, string> {
+  if (rejection.status === 503) return { 'Retry-After': '1' };
+  // A 403 that is not about the token's scope (a missing CSRF value) is no bearer challenge.
+  if (rejection.status === 403 && rejection.bearerError === undefined) return {};
+  return { 'WWW-Authenticate': wwwAuthenticate(rejection, realm) };
+}
+
 /**
  * A `realm` parameter value for `WWW-Authenticate`, made safe for a quoted-string: quotes and backslashes escaped,
  * anything outside printable ASCII replaced, so that no issuer can break the header.
@@ -129,7 +165,10 @@ export function wwwAuthenticate(rejection: Rejection, realm: string | undefined)
 }
 
 /** The HttpError for a rejection. */
-export function toHttpError(rejection: Rejection, realm: string | undefined): TokenUnauthorizedError | TokenForbiddenError {
+export function toHttpError(rejection: Rejection, realm: string | undefined): TokenUnauthorizedError | TokenForbiddenError | TokenUnavailableError {
+  if (rejection.status === 503) return new TokenUnavailableError(rejection);
   const header = wwwAuthenticate(rejection, realm);
-  return rejection.status === 401 ? new TokenUnauthorizedError(rejection, header) : new TokenForbiddenError(rejection, header);
+  if (rejection.status === 401) return new TokenUnauthorizedError(rejection, header);
+  const error = new TokenForbiddenError(rejection, header);
+  return rejection.bearerError === undefined ? Object.assign(error, { headers: {} }) : error;
 }

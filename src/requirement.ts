@@ -22,9 +22,17 @@ export interface RequireTokenOptions {
   scope?: Scope;
   /** Claims that, when they all match, grant access without checking `scope` and the required claims. */
   override?: Readonly<Record<string, RequiredValue>>;
+  /**
+   * CSRF double submit, for cookie tokens: the header a state-changing request (POST, PUT, PATCH, DELETE) must send
+   * the token's `csrf` value in; `false` turns it off. @default 'X-CSRF-Token' with `location: 'cookies'`
+   */
+  csrf?: string | false;
   /** Any other key: a claim the token must carry. */
   [claim: string]: RequiredValue | Readonly<Record<string, RequiredValue>> | undefined;
 }
+
+/** The CSRF header used when `csrf` is not given. */
+export const DEFAULT_CSRF_HEADER = 'X-CSRF-Token';
 
 /** A validated, frozen requirement. */
 export interface TokenRequirement {
@@ -34,9 +42,11 @@ export interface TokenRequirement {
   readonly scope: Scope | undefined;
   readonly override: RequiredClaims | undefined;
   readonly claims: RequiredClaims | undefined;
+  /** The CSRF header (lower case) for cookie tokens, or `undefined` when CSRF is not checked. */
+  readonly csrfHeader: string | undefined;
 }
 
-const OPTION_NAMES = new Set(['tokenType', 'location', 'cookieName', 'scope', 'override']);
+const OPTION_NAMES = new Set(['tokenType', 'location', 'cookieName', 'scope', 'override', 'csrf']);
 // The seed's Python spellings would otherwise silently become required claims and answer 403 to everyone.
 const SEED_SPELLINGS: Readonly<Record<string, string>> = { token_type: 'tokenType', cookie_name: 'cookieName' };
 // RFC 6265 §4.1.1: a cookie name is an HTTP token.
@@ -130,9 +140,14 @@ export function normaliseRequirement(args: readonly unknown[]): TokenRequirement
   for (const [key] of claimEntries) {
     if (Object.hasOwn(SEED_SPELLINGS, key)) throw new TypeError(`Unknown option ${key}: did you mean ${SEED_SPELLINGS[key]}?`);
   }
+  const { csrf } = options;
+  if (csrf !== undefined && csrf !== false && !(typeof csrf === 'string' && COOKIE_NAME.test(csrf))) {
+    throw new TypeError('csrf must be a header name or false');
+  }
   return Object.freeze({
     tokenType,
     location,
+    csrfHeader: location === 'cookies' && csrf !== false ? (csrf ?? DEFAULT_CSRF_HEADER).toLowerCase() : undefined,
     cookieName: location === 'cookies' ? (cookieName as string) : undefined,
     scope: normaliseScope(options.scope),
     override: normaliseOverride(options.override),

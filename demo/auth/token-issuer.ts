@@ -1,15 +1,27 @@
 /**
- * Which tokens a user gets. Everyone's auth token carries the `profile` scope; an admin's also carries the `admin`
- * scope word (for GET /admin/audit) and a top-level `admin: true` claim (the override of GET /users/:userId).
+ * Which tokens a user gets, and the session operations on them (rotation, logout). Everyone's auth token carries the
+ * `profile` scope; an admin's also carries the `admin` scope word (for GET /admin/audit) and a top-level
+ * `admin: true` claim (the override of GET /users/:userId). Every refresh token belongs to a family (`fam`, one per
+ * login): rotating retires the presented one, and logging out or replaying a retired one revokes the whole family.
  */
 import { Service } from 'typedi';
-import { AuthManager, type JWT } from 'routing-controllers-jwt';
+import { AuthManager, type Claims, type JWT, type RotatedTokens } from 'routing-controllers-jwt';
 import type { User } from '../users/user';
 
-/** What the login routes answer. */
+/** What POST /auth/login and POST /auth/refresh answer. */
 export interface TokenPair {
   authToken: string;
   refreshToken: string;
+}
+
+/** The tokens of a cookie session, and the CSRF value they carry (sent back in the X-CSRF-Token header). */
+export interface CookieSession extends RotatedTokens {
+  csrf: string;
+}
+
+/** The scope and extra claims of `user`'s auth tokens, read from their role at the time the token is issued. */
+function grants(user: User): { scope: string; claims?: Claims } {
+  return user.role === 'admin' ? { scope: 'profile admin', claims: { admin: true } } : { scope: 'profile' };
 }
 
 /** The compact form of a token the manager has just signed. */
@@ -18,30 +30,46 @@ function compact(token: JWT): string {
   return token.signed;
 }
 
+/** The compact form of both tokens, as the JSON routes answer them. */
+export function compactPair({ authToken, refreshToken }: RotatedTokens): TokenPair {
+  return { authToken: compact(authToken), refreshToken: compact(refreshToken) };
+}
+
 @Service()
 export class TokenIssuer {
   constructor(private readonly auth: AuthManager) {}
 
-  /** A signed auth token for `user`. */
-  authToken(user: User): string {
-    const token = user.role === 'admin'
-      ? this.auth.authToken(user.username, 'profile admin', { admin: true })
-      : this.auth.authToken(user.username, 'profile');
-    return compact(token);
+  /** A signed auth token and a signed refresh token of a new family, for a login with the tokens in the body. */
+  pair(user: User): TokenPair {
+    const { scope, claims } = grants(user);
+    return compactPair({ authToken: this.auth.authToken(user.username, scope, claims), refreshToken: this.auth.refreshToken(user.username) });
   }
 
-  /** A signed auth token and a signed refresh token for `user`. */
-  pair(user: User): TokenPair {
-    return { authToken: this.authToken(user), refreshToken: compact(this.auth.refreshToken(user.username)) };
+  /** Tokens of a new family carrying a fresh CSRF value, for a login with the tokens in cookies. */
+  session(user: User): CookieSession {
+    const { scope, claims } = grants(user);
+    return this.auth.sessionTokens(user.username, scope, claims);
+  }
+
+  /**
+   * A new auth token (with `user`'s current grants) and a new refresh token for `refresh`, which is retired.
+   *
+   * @throws TokenUnauthorizedError (401, ERR_TOKEN_REVOKED) when `refresh` was already used or its family revoked;
+   *   a reuse revokes the family.
+   * @throws TokenUnavailableError (503) when the revocation store does not answer.
+   */
+  rotate(refresh: JWT, user: User): Promise<RotatedTokens> {
+    const { scope, claims } = grants(user);
+    return this.auth.rotate(refresh, scope, claims);
+  }
+
+  /** Revokes the family of the refresh token `refresh`: every refresh token of that login is refused from now on. */
+  logout(refresh: JWT): Promise<void> {
+    return this.auth.revoke(refresh);
   }
 
   /** Seconds an auth token lives. */
   get authMaxAge(): number {
     return this.auth.signer?.authMaxAge ?? AuthManager.defaultAuthMaxAge;
-  }
-
-  /** Seconds a refresh token lives. */
-  get refreshMaxAge(): number {
-    return this.auth.signer?.refreshMaxAge ?? AuthManager.defaultRefreshMaxAge;
   }
 }

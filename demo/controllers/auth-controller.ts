@@ -1,22 +1,57 @@
 /**
- * Signing in and refreshing, with tokens in the JSON body (POST /auth/login, POST /auth/refresh) or in cookies
- * (POST /auth/session, POST /auth/session/refresh, DELETE /auth/session).
+ * Signing in, refreshing and signing out, with tokens in the JSON body (POST /auth/login, POST /auth/refresh,
+ * POST /auth/logout) or in cookies (POST /auth/session, POST /auth/session/refresh, DELETE /auth/session).
+ *
+ * Refreshing rotates: it answers a new auth token AND a new refresh token and retires the one presented. Presenting a
+ * retired refresh token again means someone kept a copy: the library revokes the whole family (every refresh token of
+ * that login) and answers 401. Logging out revokes the family too.
+ *
+ * The cookie routes are protected against CSRF by double submit: the session's tokens carry a random `csrf` value,
+ * also set in the readable csrf_token cookie, and `@RequireToken(..., 'cookies', ...)` refuses a POST or DELETE that
+ * does not send it back in the X-CSRF-Token header (403 ERR_CSRF). Another site can make the browser send the
+ * cookies, but cannot read the value.
  */
 import type { Request, Response } from 'express';
 import { Body, Delete, Header, JsonController, OnUndefined, Post, Req, Res, UnauthorizedError } from 'routing-controllers';
 import { Service } from 'typedi';
-import { currentToken, RequireToken } from 'routing-controllers-jwt';
-import { AUTH_COOKIE, clearTokenCookies, REFRESH_COOKIE, setTokenCookie } from '../auth/session-cookies';
-import { TokenIssuer, type TokenPair } from '../auth/token-issuer';
+import {
+  clearSessionCookies,
+  currentToken,
+  RequireToken,
+  setSessionCookies,
+  type JWT,
+  type SessionCookieOptions,
+} from 'routing-controllers-jwt';
+import { compactPair, TokenIssuer, type TokenPair } from '../auth/token-issuer';
 import { LoginDto } from '../dto/login.dto';
 import { AuditService } from '../users/audit-service';
 import { UserStore } from '../users/user-store';
 import type { User } from '../users/user';
 
-/** What POST /auth/session answers; the tokens themselves are only in the HttpOnly cookies. */
+/** The cookie that carries the refresh token (the library's default name). */
+export const REFRESH_COOKIE = 'refresh_token';
+
+/**
+ * The session cookies: the library's names and safe defaults (HttpOnly tokens, SameSite=Strict, Secure on https),
+ * with the refresh cookie sent only to the routes under /auth/session that use it.
+ */
+export const SESSION_COOKIES: SessionCookieOptions = { refreshPath: '/auth/session' };
+
+/**
+ * What the cookie routes answer. The tokens themselves are only in the HttpOnly cookies; `csrf` is the value to send
+ * in the X-CSRF-Token header (also readable from the csrf_token cookie).
+ */
 export interface SessionStarted {
   sub: string;
   expiresIn: number;
+  csrf: string;
+}
+
+/** The CSRF value a session token carries. */
+function csrfOf(token: JWT): string {
+  const { csrf } = token.claims;
+  if (typeof csrf !== 'string') throw new Error('a session token without a csrf value');
+  return csrf;
 }
 
 @Service()
@@ -28,14 +63,36 @@ export class AuthController {
     private readonly audit: AuditService,
   ) {}
 
-  /** 200 with an auth and a refresh token; 401 for a wrong username or password; 400 for a bad body. */
+  /** 200 with an auth and a refresh token (of a new family); 401 for a wrong username or password; 400 for a bad body. */
   @Post('/login')
   @Header('Cache-Control', 'no-store')
   async login(@Body({ required: true }) body: LoginDto): Promise<TokenPair> {
     return this.tokens.pair(await this.signIn(body));
   }
 
-  /** The same check as /auth/login; the tokens go into the auth_token and refresh_token cookies. */
+  /**
+   * Rotation: a new auth token and a new refresh token for the refresh token in the Authorization header, which is
+   * retired. 401 for a retired or revoked refresh token (a retired one also revokes its family), or a removed user.
+   */
+  @Post('/refresh')
+  @RequireToken('refresh')
+  @Header('Cache-Control', 'no-store')
+  async refresh(): Promise<TokenPair> {
+    const rotated = await this.tokens.rotate(currentToken, await this.refreshingUser());
+    this.audit.record('refreshed their tokens');
+    return compactPair(rotated);
+  }
+
+  /** Logout: revokes the family of the refresh token in the Authorization header; 204. It is refused from now on. */
+  @Post('/logout')
+  @RequireToken('refresh')
+  @OnUndefined(204)
+  async logout(): Promise<void> {
+    await this.tokens.logout(currentToken);
+    this.audit.record('logged out');
+  }
+
+  /** The same check as /auth/login; the tokens go into the auth_token and refresh_token cookies, the CSRF value into csrf_token. */
   @Post('/session')
   @Header('Cache-Control', 'no-store')
   async startSession(
@@ -44,38 +101,34 @@ export class AuthController {
     @Res() response: Response,
   ): Promise<SessionStarted> {
     const user = await this.signIn(body);
-    const { authToken, refreshToken } = this.tokens.pair(user);
-    setTokenCookie(request, response, AUTH_COOKIE, authToken, this.tokens.authMaxAge);
-    setTokenCookie(request, response, REFRESH_COOKIE, refreshToken, this.tokens.refreshMaxAge);
-    return { sub: user.username, expiresIn: this.tokens.authMaxAge };
-  }
-
-  /** A new auth token for the refresh token in the Authorization header. */
-  @Post('/refresh')
-  @RequireToken('refresh')
-  @Header('Cache-Control', 'no-store')
-  async refresh(): Promise<{ authToken: string }> {
-    return { authToken: this.tokens.authToken(await this.refreshingUser()) };
+    const session = this.tokens.session(user);
+    setSessionCookies(request, response, session, SESSION_COOKIES);
+    return { sub: user.username, expiresIn: this.tokens.authMaxAge, csrf: session.csrf };
   }
 
   /**
-   * A new auth token for the refresh token in the refresh_token cookie, set as the auth_token cookie again. The
-   * token stays out of the body: a page script must never see what the HttpOnly cookie hides.
+   * Rotation for the refresh token in the refresh_token cookie: all the cookies are set again. The tokens stay out
+   * of the body: a page script must never see what the HttpOnly cookies hide. Needs the X-CSRF-Token header.
    */
   @Post('/session/refresh')
   @RequireToken('refresh', 'cookies', { cookieName: REFRESH_COOKIE })
   @Header('Cache-Control', 'no-store')
   async refreshSession(@Req() request: Request, @Res() response: Response): Promise<SessionStarted> {
     const user = await this.refreshingUser();
-    setTokenCookie(request, response, AUTH_COOKIE, this.tokens.authToken(user), this.tokens.authMaxAge);
-    return { sub: user.username, expiresIn: this.tokens.authMaxAge };
+    const rotated = await this.tokens.rotate(currentToken, user);
+    setSessionCookies(request, response, rotated, SESSION_COOKIES);
+    this.audit.record('refreshed their session');
+    return { sub: user.username, expiresIn: this.tokens.authMaxAge, csrf: csrfOf(rotated.refreshToken) };
   }
 
-  /** Removes both cookies: 204. */
+  /** Cookie logout: revokes the refresh_token cookie's family and clears the cookies; 204. Needs the X-CSRF-Token header. */
   @Delete('/session')
+  @RequireToken('refresh', 'cookies', { cookieName: REFRESH_COOKIE })
   @OnUndefined(204)
-  endSession(@Req() request: Request, @Res() response: Response): void {
-    clearTokenCookies(request, response);
+  async endSession(@Req() request: Request, @Res() response: Response): Promise<void> {
+    await this.tokens.logout(currentToken);
+    clearSessionCookies(request, response, SESSION_COOKIES);
+    this.audit.record('ended their session');
   }
 
   private async signIn({ username, password }: LoginDto): Promise<User> {
@@ -84,11 +137,10 @@ export class AuthController {
     return user;
   }
 
-  // The refresh token's user as the store knows them now: a removed user gets no new token, a new role shows at once.
+  // The refresh token's user as the store knows them now: a removed user gets no new tokens, a new role shows at once.
   private async refreshingUser(): Promise<User> {
     const user = await this.users.find(String(currentToken.sub));
     if (user === undefined) throw new UnauthorizedError('The user of this token no longer exists');
-    this.audit.record('refreshed an auth token');
     return user;
   }
 }

@@ -90,11 +90,15 @@ describe('standard (TC39 stage 3) decorators', () => {
     expect((await send(`${server.url}/users/u8`, { headers: bearer(token) })).status).to.equal(403);
   });
 
-  it('reads a refresh token from a cookie', async () => {
-    const refresh = manager.refreshToken('u7');
-    const reply = await send(`${server.url}/refresh`, { method: 'POST', headers: { cookie: `refresh_token=${refresh.signed}` } });
+  it('reads a refresh token from a cookie, with its CSRF value in the header of the POST', async () => {
+    const { refreshToken: refresh, csrf } = manager.sessionTokens('u7');
+    const cookie = `refresh_token=${refresh.signed}`;
+    const reply = await send(`${server.url}/refresh`, { method: 'POST', headers: { cookie, 'x-csrf-token': csrf } });
     expect(reply.status).to.equal(200);
     expect(reply.json).to.deep.equal({ rid: refresh.claims.rid });
+    const forged = await send(`${server.url}/refresh`, { method: 'POST', headers: { cookie } });
+    expect(forged.status).to.equal(403);
+    expect(forged.json).to.include({ code: 'ERR_CSRF' });
     const withAuth = await send(`${server.url}/refresh`, { method: 'POST', headers: { cookie: `refresh_token=${manager.authToken('u7').signed}` } });
     expect(withAuth.status).to.equal(401);
   });
