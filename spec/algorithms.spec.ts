@@ -17,7 +17,7 @@ import {
 } from 'node:crypto';
 import { AuthManager, AuthType, InvalidConfigError, JWT, thumbprint } from 'routing-controllers-jwt';
 import { claimsFor, decodeSegment, segment, thrownBy } from './helpers/tokens';
-import { isolateConfig } from './helpers/isolation';
+import { isolateConfig, isolateEnv } from './helpers/isolation';
 import { ecPair, hmacSecret, rsaPair, type PemPair } from './support/keys';
 
 const ALGORITHMS = [
@@ -32,24 +32,6 @@ const CURVE = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' } as const;
 const SIGNATURE_BYTES = { ES256: 64, ES384: 96, ES512: 132 } as const;
 const ISSUER = 'https://algorithms.example';
 
-/** Removes the JWT_* names of issue 7 from process.env for each test (restored afterwards). */
-function isolateNewNames(): void {
-  const names = ['JWT_LEEWAY', 'JWT_AUDIENCE', 'JWT_KEYS', 'JWT_JWKSURL'];
-  const saved = new Map<string, string | undefined>();
-  beforeEach(() => {
-    for (const name of names) {
-      saved.set(name, process.env[name]);
-      delete process.env[name];
-    }
-  });
-  afterEach(() => {
-    for (const name of names) {
-      const value = saved.get(name);
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  });
-}
 
 type Hash = 'sha256' | 'sha384' | 'sha512';
 const hashOf = (alg: string): Hash => `sha${alg.slice(2)}` as Hash;
@@ -111,7 +93,7 @@ function configError(fn: () => unknown): InvalidConfigError {
 
 describe('algorithms: HS, RS, PS and ES at 256, 384 and 512 bits', () => {
   isolateConfig();
-  isolateNewNames();
+  isolateEnv();
   const managers = new Map<Alg, AuthManager>();
   const tokens = new Map<Alg, string>();
 

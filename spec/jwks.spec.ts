@@ -43,31 +43,13 @@ import {
   type TokenCheck,
 } from 'routing-controllers-jwt';
 import { claimsFor, decodeSegment, segment, thrownBy } from './helpers/tokens';
-import { isolateConfig } from './helpers/isolation';
+import { isolateConfig, isolateEnv } from './helpers/isolation';
 import { ecPair, hmacSecret, rsaPair, type PemPair } from './support/keys';
 import { bearer, listen, send, type Reply, type RunningServer } from './support/server';
 import { expectRejection } from './fixtures/require-token';
 
 const ISSUER = 'https://auth.jwks.example';
 
-/** Removes the JWT_* names of issue 7 from process.env for each test (restored afterwards). */
-function isolateNewNames(): void {
-  const names = ['JWT_LEEWAY', 'JWT_AUDIENCE', 'JWT_KEYS', 'JWT_JWKSURL'];
-  const saved = new Map<string, string | undefined>();
-  beforeEach(() => {
-    for (const name of names) {
-      saved.set(name, process.env[name]);
-      delete process.env[name];
-    }
-  });
-  afterEach(() => {
-    for (const name of names) {
-      const value = saved.get(name);
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  });
-}
 /** JWK members that carry private key material (RFC 7518 §6.2.2, §6.3.2, §6.4.1). */
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 
@@ -218,7 +200,7 @@ function expectNoPrivateParts(text: string, secrets: readonly string[]): void {
 
 describe('JWKS out: manager.jwks() and serveJwks()', () => {
   isolateConfig();
-  isolateNewNames();
+  isolateEnv();
 
   const es384 = ecPair('P-384');
   const hs = hmacSecret(64);
@@ -361,7 +343,7 @@ describe('JWKS out: manager.jwks() and serveJwks()', () => {
 
 describe('JWKS in: a verify-only manager with JWT_JWKSURL', () => {
   isolateConfig();
-  isolateNewNames();
+  isolateEnv();
   let endpoint: JwksEndpoint;
 
   beforeEach(async () => {
@@ -706,7 +688,7 @@ function expect401(reply: Reply, code: string): void {
 
 describe('JWKS in, over HTTP: the verifier service answers 200 or 401, never 500', () => {
   isolateConfig();
-  isolateNewNames();
+  isolateEnv();
   let endpoint: JwksEndpoint;
   let verifier: RunningServer;
 

@@ -15,29 +15,11 @@ import {
   type TokenCheck,
 } from 'routing-controllers-jwt';
 import { claimsFor, decodeSegment, segment, thrownBy } from './helpers/tokens';
-import { isolateConfig } from './helpers/isolation';
+import { isolateConfig, isolateEnv } from './helpers/isolation';
 import { ecPair, hmacSecret, rsaPair } from './support/keys';
 
 const ISSUER = 'https://ring.example';
 
-/** Removes the JWT_* names of issue 7 from process.env for each test (restored afterwards). */
-function isolateNewNames(): void {
-  const names = ['JWT_LEEWAY', 'JWT_AUDIENCE', 'JWT_KEYS', 'JWT_JWKSURL'];
-  const saved = new Map<string, string | undefined>();
-  beforeEach(() => {
-    for (const name of names) {
-      saved.set(name, process.env[name]);
-      delete process.env[name];
-    }
-  });
-  afterEach(() => {
-    for (const name of names) {
-      const value = saved.get(name);
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  });
-}
 
 /** A compact JWS over exactly `header` and `payload`, signed with node:crypto for `alg` (HS, RS, PS or ES). */
 function jws(header: Record<string, unknown>, payload: Record<string, unknown>, alg: string, key: string): string {
@@ -68,7 +50,7 @@ const signed = (manager: AuthManager, sub = 'user-1'): string => manager.authTok
 
 describe('key ring (JWT_KEYS)', () => {
   isolateConfig();
-  isolateNewNames();
+  isolateEnv();
 
   const es = ecPair('P-256');
   const rsa = rsaPair(2048);

@@ -9,7 +9,7 @@ import express from 'express';
 import { createPrivateKey, sign as cryptoSign } from 'node:crypto';
 import { AuthManager, currentToken, InvalidConfigError, requireToken, type TokenCheck } from 'routing-controllers-jwt';
 import { decodeSegment, nowSeconds, segment, thrownBy } from './helpers/tokens';
-import { isolateConfig } from './helpers/isolation';
+import { isolateConfig, isolateEnv } from './helpers/isolation';
 import { ecPair } from './support/keys';
 import { bearer, listen, send, type RunningServer } from './support/server';
 import { expectRejection } from './fixtures/require-token';
@@ -18,24 +18,6 @@ const ISSUER = 'https://skew.example';
 const pair = ecPair('P-256');
 const BASE_CONFIG = { JWT_ISSUER: ISSUER, JWT_AUTHTYPE: 'ES256', JWT_SECRET: pair.privateKey, JWT_PUBLICKEY: pair.publicKey };
 
-/** Removes the JWT_* names of issue 7 from process.env for each test (restored afterwards). */
-function isolateNewNames(): void {
-  const names = ['JWT_LEEWAY', 'JWT_AUDIENCE', 'JWT_KEYS', 'JWT_JWKSURL'];
-  const saved = new Map<string, string | undefined>();
-  beforeEach(() => {
-    for (const name of names) {
-      saved.set(name, process.env[name]);
-      delete process.env[name];
-    }
-  });
-  afterEach(() => {
-    for (const name of names) {
-      const value = saved.get(name);
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  });
-}
 
 /** An ES256 token over exactly these claims, signed by hand with the manager's real key (no kid: the single key). */
 function tokenWith(claims: Record<string, unknown>): string {
@@ -70,7 +52,7 @@ function later<T>(seconds: number, fn: () => T): T {
 
 describe('JWT_LEEWAY', () => {
   isolateConfig();
-  isolateNewNames();
+  isolateEnv();
 
   const withLeeway = (leeway?: string | number): AuthManager =>
     new AuthManager(leeway === undefined ? BASE_CONFIG : { ...BASE_CONFIG, JWT_LEEWAY: leeway });
@@ -182,7 +164,7 @@ describe('JWT_LEEWAY', () => {
 
 describe('JWT_AUDIENCE', () => {
   isolateConfig();
-  isolateNewNames();
+  isolateEnv();
   const AUDIENCE = 'api://orders';
   const withAudience = (audience?: unknown): AuthManager =>
     new AuthManager(audience === undefined ? BASE_CONFIG : { ...BASE_CONFIG, JWT_AUDIENCE: audience });

@@ -59,3 +59,24 @@ export function isolateConfig(): void {
     Container.reset();
   });
 }
+
+/** Configuration names of the key, session and audience features, as the environment spells them. */
+export const FEATURE_CONFIG_NAMES = ['JWT_LEEWAY', 'JWT_AUDIENCE', 'JWT_KEYS', 'JWT_JWKSURL', 'JWT_AUTHJTI'] as const;
+
+/** Removes `names` from process.env before each test of the calling `describe` and restores them afterwards. */
+export function isolateEnv(names: readonly string[] = FEATURE_CONFIG_NAMES): void {
+  const saved = new Map<string, string | undefined>();
+  beforeEach(() => {
+    for (const name of names) {
+      saved.set(name, process.env[name]);
+      delete process.env[name];
+    }
+  });
+  afterEach(() => {
+    for (const name of names) {
+      const value = saved.get(name);
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+}
