@@ -238,7 +238,10 @@ export class TokenGuard {
     const request = incoming as unknown as RequestLike;
     const outcome = this.check(request, response);
     if (outcome instanceof Promise) {
-      outcome.then((settled) => this.#proceed(settled, request, response, next), () => answerConfigError(response, new JwtAuthError('The token could not be checked')));
+      outcome
+        .then((settled) => this.#proceed(settled, request, response, next))
+        // Fail closed, and never an unhandled rejection (answerConfigError does nothing once a response was sent).
+        .catch(() => answerConfigError(response, new JwtAuthError('The token could not be checked')));
     } else {
       this.#proceed(outcome, request, response, next);
     }
