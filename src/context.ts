@@ -7,7 +7,7 @@ import { inspect } from 'node:util';
 import { JwtAuthError } from './errors';
 import { JWT } from './jwt';
 import type { RouteParams } from './claims';
-import type { ResponseLike } from './guard';
+import type { ResponseLike } from './respond';
 
 /** What a request that passed `@RequireToken` carries down its call stack. */
 export interface TokenContext {

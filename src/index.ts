@@ -35,7 +35,7 @@ export { thumbprint, type JwkSet, type KeyEntry, type PublicJwk } from './key-ri
 export { serveJwks, type ServeJwksOptions } from './jwks-route';
 export { param, ParamBinding, type RequiredClaims, type RequiredValue, type RouteParams } from './claims';
 export { currentToken, getCurrentToken, NoTokenContextError } from './context';
-export { keepAliveErrorSink, type NextFunction, type ResponseLike } from './guard';
+export { keepAliveErrorSink, type NextFunction, type ResponseLike } from './respond';
 export { TokenForbiddenError, TokenUnauthorizedError, TokenUnavailableError, type RejectionBody } from './rejections';
 export type { RequestLike } from './request-token';
 export { DEFAULT_CSRF_HEADER, type RequireTokenOptions } from './requirement';

@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthManager } from './auth-manager';
 import { JwtAuthError } from './errors';
-import { answerConfigError, type NextFunction } from './guard';
+import { answerConfigError, type NextFunction } from './respond';
 import type { RequestLike } from './request-token';
 import type { RequestHandler } from './require-token';
 import { resolveManager } from './resolve-manager';

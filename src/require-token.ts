@@ -5,7 +5,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { UseBefore } from 'routing-controllers';
 import { currentContext, runWithContext } from './context';
-import { answerConfigError, answerRejection, TokenGuard, type GuardOutcome, type NextFunction, type ResponseLike } from './guard';
+import { TokenGuard, type GuardOutcome } from './guard';
+import { answerConfigError, answerRejection, type NextFunction, type ResponseLike } from './respond';
 import { REJECTIONS, quotedRealm, toHttpError } from './rejections';
 import type { RequestLike } from './request-token';
 import { authorize, normaliseRequirement, type RequireTokenOptions } from './requirement';
