@@ -10,7 +10,7 @@ import { createSecretKey, type KeyObject } from 'node:crypto';
 import { AuthType } from './algorithms';
 import { AuthData, MAX_AGE_LIMIT } from './auth-data';
 import { InvalidConfigError, MissingConfigError } from './errors';
-import { KeyError, isKeyObject, normalizePem, type KeyInput } from './keys';
+import { KeyError, isKeyObject, normalizePem, privateSigningKey, publicVerifyingKey, type KeyInput } from './keys';
 import { keysFromEntries, thumbprint, type KeyEntry, type SignerSettings } from './key-ring';
 import { jwksUrl } from './remote-jwks';
 import type { VerificationKey, VerifyPolicy } from './verify';
@@ -207,11 +207,13 @@ function singleKey(layers: ConfigLayers, settings: SignerSettings): { signer: Au
   const publicKey = authType.family !== 'hmac' ? keyInput(required(layers, 'JWT_PUBLICKEY'), 'JWT_PUBLICKEY', authType) : null;
   let signer: AuthData;
   try {
-    const probe = new AuthData(authType, secret, settings.issuer, settings.authMaxAge, settings.refreshMaxAge, publicKey);
     // An asymmetric key gets its RFC 7638 thumbprint as kid, so that it can be published in a JWK Set; tokens
     // issued without a kid keep verifying with the same key.
-    const kid = probe.publicKey === null ? null : thumbprint(probe.publicKey);
-    signer = new AuthData(authType, secret, settings.issuer, settings.authMaxAge, settings.refreshMaxAge, publicKey, { kid, audience: settings.audience });
+    // The private key is read (and checked) first, so that a weak pair is reported as JWT_SECRET.
+    const signing = publicKey === null ? secret : privateSigningKey(secret, authType);
+    const publicKeyObject = publicKey === null ? null : publicVerifyingKey(publicKey, authType);
+    const kid = publicKeyObject === null ? null : thumbprint(publicKeyObject);
+    signer = new AuthData(authType, signing, settings.issuer, settings.authMaxAge, settings.refreshMaxAge, publicKeyObject, { kid, audience: settings.audience });
   } catch (err) {
     if (err instanceof KeyError) {
       throw new InvalidConfigError(err.field === 'secret' ? 'JWT_SECRET' : 'JWT_PUBLICKEY', err.message);

@@ -49,6 +49,7 @@ export function thumbprint(publicKey: KeyObject): string {
 export class KeyRing {
   readonly #byKid = new Map<string, VerificationKey>();
   readonly #unnamed: VerificationKey | undefined;
+  #jwks: JwkSet | undefined;
 
   constructor(keys: readonly VerificationKey[]) {
     let unnamed: VerificationKey | undefined;
@@ -76,8 +77,13 @@ export class KeyRing {
     return this.#byKid.size + (this.#unnamed ? 1 : 0);
   }
 
-  /** The public JWK Set: asymmetric keys only, never private parts, never HMAC secrets. */
+  /** The public JWK Set: asymmetric keys only, never private parts, never HMAC secrets. Built once: keys never change. */
   jwks(): JwkSet {
+    this.#jwks ??= this.#buildJwks();
+    return structuredClone(this.#jwks);
+  }
+
+  #buildJwks(): JwkSet {
     const keys: PublicJwk[] = [];
     for (const { kid, authType, key } of this.#byKid.values()) {
       if (authType.family === 'hmac' || kid === null) continue;

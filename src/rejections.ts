@@ -61,31 +61,38 @@ export const REJECTIONS = Object.freeze({
   scopeMismatch: reject(403, 'ERR_TOKEN_FORBIDDEN_SCOPE', 'The token does not carry the required scope', 'insufficient_scope'),
 } satisfies Record<string, Rejection> & Record<InvalidTokenReason, Rejection>);
 
-// A rejection is expected control flow; its stack would only show library frames to whoever prints it.
-function stackless(error: Error): void {
-  Object.defineProperty(error, 'stack', { value: `${error.name}: ${error.message}`, configurable: true, writable: true });
+type Headers = Readonly<Record<string, string>>;
+
+/**
+ * What the three rejection errors share: the stable `code`, the HTTP `status` for plain Express handlers, the
+ * response `headers` (which Express's final handler also applies), the `{ name, message, code }` body, and no stack:
+ * a rejection is expected control flow, its stack would only show library frames to whoever prints it.
+ */
+function adopt(error: Error & { code: string; headers: Headers }, name: string, rejection: Rejection, headers: Headers): void {
+  error.name = name;
+  error.code = rejection.code;
+  error.headers = headers;
+  Object.defineProperty(error, 'stack', { value: `${name}: ${error.message}`, configurable: true, writable: true });
 }
 
 /**
  * 401: no token, or one that is malformed, badly signed, of another algorithm, expired, from another issuer, without
- * the registered claims, or of the wrong type. A routing-controllers `UnauthorizedError`, so an app's own
- * routing-controllers error handler sees it; `status` is for plain Express.
+ * the registered claims, of the wrong type, or revoked. A routing-controllers `UnauthorizedError`, so an app's own
+ * routing-controllers error handler sees it.
  */
 export class TokenUnauthorizedError extends UnauthorizedError {
   /** The stable code, e.g. `ERR_TOKEN_EXPIRED`. */
-  readonly code: string;
+  declare code: string;
   /** The HTTP status, for plain Express error handlers. */
   readonly status = 401;
-  /** Response headers (`WWW-Authenticate`), which Express's final handler also applies. */
-  readonly headers: Readonly<Record<string, string>>;
+  /** Response headers (`WWW-Authenticate`). */
+  declare headers: Headers;
 
-  constructor(rejection: Rejection, wwwAuthenticate: string) {
+  constructor(rejection: Rejection, headers: Headers) {
     super(rejection.message);
+    // routing-controllers' constructors reset the prototype to their own class.
     Object.setPrototypeOf(this, new.target.prototype);
-    this.name = 'TokenUnauthorizedError';
-    this.code = rejection.code;
-    this.headers = { 'WWW-Authenticate': wwwAuthenticate };
-    stackless(this);
+    adopt(this, 'TokenUnauthorizedError', rejection, headers);
   }
 
   /** The response body. */
@@ -94,22 +101,19 @@ export class TokenUnauthorizedError extends UnauthorizedError {
   }
 }
 
-/** 403: a valid token whose claims or scope do not match (and no matching `override`). */
+/** 403: a valid token whose claims or scope do not match (and no matching `override`), or a missing CSRF value. */
 export class TokenForbiddenError extends ForbiddenError {
   /** The stable code, e.g. `ERR_TOKEN_FORBIDDEN_SCOPE`. */
-  readonly code: string;
+  declare code: string;
   /** The HTTP status, for plain Express error handlers. */
   readonly status = 403;
-  /** Response headers (`WWW-Authenticate`). */
-  readonly headers: Readonly<Record<string, string>>;
+  /** Response headers (`WWW-Authenticate` with `error="insufficient_scope"`, none for CSRF). */
+  declare headers: Headers;
 
-  constructor(rejection: Rejection, wwwAuthenticate: string) {
+  constructor(rejection: Rejection, headers: Headers) {
     super(rejection.message);
     Object.setPrototypeOf(this, new.target.prototype);
-    this.name = 'TokenForbiddenError';
-    this.code = rejection.code;
-    this.headers = { 'WWW-Authenticate': wwwAuthenticate };
-    stackless(this);
+    adopt(this, 'TokenForbiddenError', rejection, headers);
   }
 
   /** The response body. */
@@ -121,18 +125,16 @@ export class TokenForbiddenError extends ForbiddenError {
 /** 503: the revocation store did not answer in time, so the request is refused rather than let through. */
 export class TokenUnavailableError extends HttpError {
   /** The stable code, `ERR_REVOCATION_UNAVAILABLE`. */
-  readonly code: string;
+  declare code: string;
   /** The HTTP status, for plain Express error handlers. */
   readonly status = 503;
   /** Response headers (`Retry-After`). */
-  readonly headers: Readonly<Record<string, string>> = { 'Retry-After': '1' };
+  declare headers: Headers;
 
-  constructor(rejection: Rejection) {
+  constructor(rejection: Rejection, headers: Headers) {
     super(503, rejection.message);
     Object.setPrototypeOf(this, new.target.prototype);
-    this.name = 'TokenUnavailableError';
-    this.code = rejection.code;
-    stackless(this);
+    adopt(this, 'TokenUnavailableError', rejection, headers);
   }
 
   /** The response body. */
@@ -164,11 +166,9 @@ export function wwwAuthenticate(rejection: Rejection, realm: string | undefined)
   return parts.length ? `Bearer ${parts.join(', ')}` : 'Bearer';
 }
 
-/** The HttpError for a rejection. */
+/** The HttpError for a rejection, carrying the same headers as a direct answer would. */
 export function toHttpError(rejection: Rejection, realm: string | undefined): TokenUnauthorizedError | TokenForbiddenError | TokenUnavailableError {
-  if (rejection.status === 503) return new TokenUnavailableError(rejection);
-  const header = wwwAuthenticate(rejection, realm);
-  if (rejection.status === 401) return new TokenUnauthorizedError(rejection, header);
-  const error = new TokenForbiddenError(rejection, header);
-  return rejection.bearerError === undefined ? Object.assign(error, { headers: {} }) : error;
+  const headers = rejectionHeaders(rejection, realm);
+  if (rejection.status === 503) return new TokenUnavailableError(rejection, headers);
+  return rejection.status === 401 ? new TokenUnauthorizedError(rejection, headers) : new TokenForbiddenError(rejection, headers);
 }

@@ -79,7 +79,8 @@ function guardMethod<This, Args extends unknown[], Return>(
       if (rejection) {
         const error = toHttpError(rejection, context.token.iss === null ? undefined : quotedRealm(context.token.iss));
         // routing-controllers' default handler answers with the status and body but ignores error.headers.
-        if (context.response && !context.response.headersSent) context.response.setHeader('WWW-Authenticate', error.headers['WWW-Authenticate']);
+        const { response } = context;
+        if (response && !response.headersSent) for (const [name, value] of Object.entries(error.headers)) response.setHeader(name, value);
         throw error;
       }
       return runWithContext(guard.contextFor(context.token, context.params, context.request, context.response), () => method.apply(this, args));
