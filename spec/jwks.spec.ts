@@ -12,17 +12,7 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
 import express, { type Express } from 'express';
-import {
-  constants,
-  createHash,
-  createHmac,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  randomBytes,
-  sign as cryptoSign,
-  type JsonWebKey,
-} from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Get, JsonController, useExpressServer } from 'routing-controllers';
@@ -42,7 +32,7 @@ import {
   type KeyEntry,
   type TokenCheck,
 } from 'routing-controllers-jwt';
-import { claimsFor, decodeSegment, segment, thrownBy } from './helpers/tokens';
+import { claimsFor, decodeSegment, jws, segment, thrownBy } from './helpers/tokens';
 import { isolateConfig, isolateEnv } from './helpers/isolation';
 import { ecPair, hmacSecret, rsaPair, type PemPair } from './support/keys';
 import { bearer, listen, send, type Reply, type RunningServer } from './support/server';
@@ -57,17 +47,6 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 // Helpers
 // ---------------------------------------------------------------------------------------------------------------
 
-/** A compact JWS over exactly `header` and `payload`, signed with node:crypto for `alg`. */
-function jws(header: Record<string, unknown>, payload: Record<string, unknown>, alg: string, key: string): string {
-  const input = `${segment(header)}.${segment(payload)}`;
-  const hash = `sha${alg.slice(2)}`;
-  if (alg.startsWith('HS')) return `${input}.${createHmac(hash, key).update(input).digest('base64url')}`;
-  const privateKey = createPrivateKey(key);
-  const options = alg.startsWith('PS')
-    ? { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }
-    : { key: privateKey, dsaEncoding: 'ieee-p1363' as const };
-  return `${input}.${cryptoSign(hash, Buffer.from(input), options).toString('base64url')}`;
-}
 
 /** The public JWK of `pem` as an issuer publishes it, built with node:crypto (independently of the library). */
 function publicJwk(pem: string, kid: string, alg: string, extra: Record<string, unknown> = {}): Record<string, unknown> {

@@ -6,7 +6,7 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
 import express from 'express';
-import { constants, createHmac, createPrivateKey, generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import {
   AuthManager,
   InvalidConfigError,
@@ -14,24 +14,13 @@ import {
   type KeyEntry,
   type TokenCheck,
 } from 'routing-controllers-jwt';
-import { claimsFor, decodeSegment, segment, thrownBy } from './helpers/tokens';
+import { claimsFor, decodeSegment, jws, segment, thrownBy } from './helpers/tokens';
 import { isolateConfig, isolateEnv } from './helpers/isolation';
 import { ecPair, hmacSecret, rsaPair } from './support/keys';
 
 const ISSUER = 'https://ring.example';
 
 
-/** A compact JWS over exactly `header` and `payload`, signed with node:crypto for `alg` (HS, RS, PS or ES). */
-function jws(header: Record<string, unknown>, payload: Record<string, unknown>, alg: string, key: string): string {
-  const input = `${segment(header)}.${segment(payload)}`;
-  const hash = `sha${alg.slice(2)}`;
-  if (alg.startsWith('HS')) return `${input}.${createHmac(hash, key).update(input).digest('base64url')}`;
-  const privateKey = createPrivateKey(key);
-  const options = alg.startsWith('PS')
-    ? { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }
-    : { key: privateKey, dsaEncoding: 'ieee-p1363' as const };
-  return `${input}.${cryptoSign(hash, Buffer.from(input), options).toString('base64url')}`;
-}
 
 function refusal(result: TokenCheck): string {
   expect(result.valid, 'the token was accepted').to.equal(false);

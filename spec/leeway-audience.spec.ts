@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import express from 'express';
 import { createPrivateKey, sign as cryptoSign } from 'node:crypto';
 import { AuthManager, currentToken, InvalidConfigError, requireToken, type TokenCheck } from 'routing-controllers-jwt';
-import { decodeSegment, nowSeconds, segment, thrownBy } from './helpers/tokens';
+import { decodeSegment, later, nowSeconds, segment, thrownBy } from './helpers/tokens';
 import { isolateConfig, isolateEnv } from './helpers/isolation';
 import { ecPair } from './support/keys';
 import { bearer, listen, send, type RunningServer } from './support/server';
@@ -38,17 +38,6 @@ function reasonOf(result: TokenCheck): string {
   return result.valid ? 'valid' : result.reason;
 }
 
-/** Runs `fn` with Date.now() moved `seconds` ahead. */
-function later<T>(seconds: number, fn: () => T): T {
-  const realNow = Date.now;
-  const shifted = realNow() + seconds * 1000;
-  Date.now = () => shifted;
-  try {
-    return fn();
-  } finally {
-    Date.now = realNow;
-  }
-}
 
 describe('JWT_LEEWAY', () => {
   isolateConfig();

@@ -11,6 +11,7 @@ import { AuthManager, InvalidConfigError, RequireToken, type JWT } from 'routing
 import { configFor } from './support/keys';
 import { bearer, listen, send } from './support/server';
 import { tamperedSignature } from './fixtures/require-token';
+import { later } from './helpers/tokens';
 
 function managerWith(cacheSize: string | undefined, maxAge = '3600'): AuthManager {
   const config: Record<string, string> = { ...configFor('HS256', 'cache-spec'), JWT_AUTHMAXAGE: maxAge };
@@ -24,17 +25,6 @@ function verified(manager: AuthManager, token: string): JWT {
   return result.token;
 }
 
-/** Runs `fn` with Date.now() moved `seconds` ahead. */
-function later<T>(seconds: number, fn: () => T): T {
-  const realNow = Date.now;
-  const shifted = realNow() + seconds * 1000;
-  Date.now = () => shifted;
-  try {
-    return fn();
-  } finally {
-    Date.now = realNow;
-  }
-}
 
 @JsonController('/cache')
 class CacheController {

@@ -1,5 +1,5 @@
 /** Hand-built tokens for the specs: base64url JSON segments signed with node:crypto directly. */
-import { createHmac, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { constants, createHmac, createPrivateKey, sign as cryptoSign, type KeyObject } from 'node:crypto';
 
 /** Seconds since the epoch, whole. */
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
@@ -65,4 +65,28 @@ export function thrownBy(fn: () => unknown): unknown {
     return err;
   }
   throw new Error('expected the call to throw, but it returned');
+}
+
+/** A compact JWS over exactly `header` and `payload`, signed with node:crypto for `alg` (HS, RS, PS or ES). */
+export function jws(header: Record<string, unknown>, payload: Record<string, unknown>, alg: string, key: string): string {
+  const input = `${segment(header)}.${segment(payload)}`;
+  const hash = `sha${alg.slice(2)}`;
+  if (alg.startsWith('HS')) return `${input}.${createHmac(hash, key).update(input).digest('base64url')}`;
+  const privateKey = createPrivateKey(key);
+  const options = alg.startsWith('PS')
+    ? { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }
+    : { key: privateKey, dsaEncoding: 'ieee-p1363' as const };
+  return `${input}.${cryptoSign(hash, Buffer.from(input), options).toString('base64url')}`;
+}
+
+/** Runs `fn` with Date.now() moved `seconds` ahead. */
+export function later<T>(seconds: number, fn: () => T): T {
+  const realNow = Date.now;
+  const shifted = realNow() + seconds * 1000;
+  Date.now = () => shifted;
+  try {
+    return fn();
+  } finally {
+    Date.now = realNow;
+  }
 }
