@@ -3,18 +3,24 @@
  * typedi service that `@RequireToken` resolves per request.
  */
 import { Service, type ContainerInstance } from 'typedi';
-import type { AuthData } from './auth-data';
-import { readDotenv, resolveConfig, type ConfigLayers, type ConfigSource } from './config';
+import type { AuthData } from './keys/auth-data';
+import { resolveConfig } from './config/resolve-config';
+import { readDotenv, type ConfigLayers, type ConfigSource } from './config/sources';
 import { MissingSignerError } from './errors';
-import { JWT, TokenType } from './jwt';
-import { KeyRing, type JwkSet } from './key-ring';
-import { RemoteJwks } from './remote-jwks';
-import { DEFAULT_CACHE_SIZE, VerifiedTokenCache } from './verify-cache';
-import { checkSignedToken, type KeyLookup, type TokenCheck, type VerifyPolicy } from './verify';
-import type { Claims, Scope } from './types';
+import { TokenType } from './claims';
+import { JWT } from './token/jwt';
+import { KeyRing } from './keys/key-ring';
+import type { JwkSet } from './keys/jwk';
+import { RemoteJwks } from './keys/remote-jwks';
+import { DEFAULT_CACHE_SIZE, VerifiedTokenCache } from './token/verify-cache';
+import { checkSignedToken, type TokenCheck, type VerifyPolicy } from './token/verify';
+import type { KeyLookup } from './keys/verification-key';
+import type { Claims, Scope } from './claims';
 import { randomBytes } from 'node:crypto';
-import { MemoryRevocationStore, type RevocationStore } from './revocation-store';
-import { quotedRealm, REJECTIONS, toHttpError, type Rejection, type TokenForbiddenError, type TokenUnauthorizedError, type TokenUnavailableError } from './rejections';
+import { MemoryRevocationStore } from './sessions/memory-revocation-store';
+import type { RevocationStore } from './sessions/revocation-store';
+import { quotedRealm, REJECTIONS, toHttpError, type Rejection } from './authorize/rejections';
+import type { TokenForbiddenError, TokenUnauthorizedError, TokenUnavailableError } from './errors';
 
 /** Session claims a manager puts into the tokens of one login. */
 export interface SessionClaims {

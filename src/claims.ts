@@ -1,120 +1,23 @@
-/**
- * Pure claim matching: what `@RequireToken`'s required claims, `scope` and `override` mean. No HTTP here.
- *
- * The rules (fail closed): a required key must be an OWN property of the token's object, so inherited names such as
- * `toString`, `constructor` or `__proto__` are ordinary missing keys; nested objects are matched recursively on ALL
- * their keys (the original returned after the first nested object, so later keys were never checked); when the
- * token's value is an array the required value must be an array whose elements all deep-equal one of the token's;
- * everything else compares with `===`, so `1` never matches `true` or `"1"`.
- */
-import type { ClaimValue, Claims, Scope } from './types';
+/** Claim types, token types and the claim names the library reserves. Pure data, no logic. */
 
-/** An explicit binding of a required claim to a route parameter, made with `param()`. */
-export class ParamBinding {
-  /** @param name - The route parameter's name, e.g. `"userId"` for `/users/:userId`. */
-  constructor(readonly name: string) {
-    if (typeof name !== 'string' || name === '') throw new TypeError('param() needs the name of a route parameter');
-    Object.freeze(this);
-  }
+/** A JSON value, as a JWT claim can hold it. */
+export type ClaimValue = string | number | boolean | null | ClaimValue[] | { [key: string]: ClaimValue };
+
+/** A set of JWT claims: the payload of a token, or a set of claims a token must carry. */
+export type Claims = Record<string, ClaimValue>;
+
+/** The `scope` claim: an OAuth-style space-delimited string, a number, or an object of named authorizations. */
+export type Scope = string | number | Record<string, ClaimValue>;
+
+/** The two kinds of token: short-lived `auth` tokens for resources, long-lived `refresh` tokens for new auth tokens. */
+export enum TokenType {
+  AUTH = 'auth',
+  REFRESH = 'refresh',
 }
 
 /**
- * Binds a required claim to a route parameter explicitly: `@RequireToken({ sub: param('userId') })`. Unlike the
- * implicit form (`sub: 'userId'`), it never falls back to comparing with the literal string: when the route has no
- * such parameter the claim does not match.
+ * Claims set by the manager. They can never be passed as scope or extra claims: the original let callers overwrite
+ * `iss` or `exp` that way, which lets a caller mint tokens the configuration never meant to issue. `fam` (the token
+ * family of a login), `jti` and `csrf` are the session claims of revocation and CSRF protection.
  */
-export function param(name: string): ParamBinding {
-  return new ParamBinding(name);
-}
-
-/** A required claim value: a JSON value, or a binding to a route parameter. */
-export type RequiredValue = ClaimValue | ParamBinding;
-
-/** Route parameters of the current request (Express's `req.params`). */
-export type RouteParams = Readonly<Record<string, string | undefined>>;
-
-type JsonObject = { [key: string]: ClaimValue };
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Deep equality of JSON values, over own properties only. */
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a)) {
-    return Array.isArray(b) && a.length === b.length && a.every((item, i) => deepEqual(item, b[i]));
-  }
-  if (isObject(a) && isObject(b)) {
-    const keys = Object.keys(a);
-    return keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && deepEqual(a[key], b[key]));
-  }
-  return false;
-}
-
-/**
- * True when the token's `actual` value satisfies `required`: objects recursively on all keys, arrays as subsets,
- * everything else with `===`.
- */
-export function matchValue(actual: unknown, required: ClaimValue): boolean {
-  if (isObject(required)) {
-    if (!isObject(actual)) return false;
-    for (const key of Object.keys(required)) {
-      if (!Object.hasOwn(actual, key) || !matchValue(actual[key], required[key])) return false;
-    }
-    return true;
-  }
-  if (Array.isArray(actual)) {
-    return Array.isArray(required) && required.every((item) => actual.some((candidate) => deepEqual(candidate, item)));
-  }
-  return actual === required;
-}
-
-/**
- * Compares a token's claim with a route parameter's value. Route params are strings: a string claim must equal it
- * exactly; a number claim must be a safe integer and matches only its canonical decimal form (`1` matches `"1"`,
- * never `"01"` or `"1.0"`).
- */
-export function matchParam(actual: unknown, paramValue: string | undefined): boolean {
-  if (typeof paramValue !== 'string') return false;
-  if (typeof actual === 'string') return actual === paramValue;
-  // Only safe integers: beyond 2^53 JSON.parse has already rounded the claim, perhaps onto another user's id.
-  return typeof actual === 'number' && Number.isSafeInteger(actual) && String(actual) === paramValue;
-}
-
-/** Required top-level claims, as `@RequireToken` options carry them. */
-export type RequiredClaims = Readonly<Record<string, RequiredValue>>;
-
-/**
- * True when `claims` carries every required claim. A top-level requirement that is a `param()` binding, or a string
- * naming one of `params`, is compared with that route parameter's value.
- */
-export function matchClaims(claims: Claims, required: RequiredClaims, params: RouteParams = {}): boolean {
-  for (const key of Object.keys(required)) {
-    if (!Object.hasOwn(claims, key)) return false;
-    const expected = required[key];
-    const actual = claims[key];
-    if (expected instanceof ParamBinding) {
-      if (!matchParam(actual, Object.hasOwn(params, expected.name) ? params[expected.name] : undefined)) return false;
-    } else if (typeof expected === 'string' && Object.hasOwn(params, expected)) {
-      if (!matchParam(actual, params[expected])) return false;
-    } else if (!matchValue(actual, expected)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-/**
- * True when the token's `scope` claim satisfies the required scope. Objects and arrays follow `matchValue`; a string
- * requirement also matches an OAuth 2.0 style space-delimited scope string holding every required word
- * (`'read'` matches `'read write'`).
- */
-export function matchScope(actual: ClaimValue | undefined, required: Scope): boolean {
-  if (actual === undefined) return false;
-  if (typeof required === 'string' && typeof actual === 'string') {
-    const granted = new Set(actual.split(' '));
-    return required.split(' ').filter(Boolean).every((word) => granted.has(word));
-  }
-  return matchValue(actual, required);
-}
+export const RESERVED_CLAIMS: ReadonlySet<string> = new Set(['iss', 'iat', 'exp', 'type', 'rid', 'sub', 'fam', 'jti', 'csrf']);

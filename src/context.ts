@@ -4,10 +4,15 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { inspect } from 'node:util';
-import { JwtAuthError } from './errors';
-import { JWT } from './jwt';
-import type { RouteParams } from './claims';
-import type { ResponseLike } from './respond';
+import { NoTokenContextError } from './errors';
+import { JWT } from './token/jwt';
+import type { RouteParams } from './authorize/match-claims';
+
+/** The part of a response a guard deeper down needs: whether it was sent, and a way to set a header. */
+export interface ChallengeTarget {
+  readonly headersSent: boolean;
+  setHeader(name: string, value: string | number): unknown;
+}
 
 /** What a request that passed `@RequireToken` carries down its call stack. */
 export interface TokenContext {
@@ -18,26 +23,12 @@ export interface TokenContext {
   /** The request the token was read from, when there is one. */
   readonly request: object | undefined;
   /** Its response, so that a guard deeper down can set its challenge header before throwing. */
-  readonly response: ResponseLike | undefined;
+  readonly response: ChallengeTarget | undefined;
   /** The requirements (guards) this context has already passed, so that the action wrapper does not check twice. */
   readonly passed: ReadonlySet<object>;
 }
 
 const storage = new AsyncLocalStorage<TokenContext>();
-
-/**
- * Thrown when `currentToken` is read outside of a request that passed `@RequireToken`.
- */
-export class NoTokenContextError extends JwtAuthError {
-  override readonly code = 'ERR_JWT_NO_TOKEN_CONTEXT';
-
-  constructor(
-    message = 'currentToken was read outside of a request that passed @RequireToken (or requireToken()); ' +
-      'read it only in code called from such a request, or use getCurrentToken() to test for one',
-  ) {
-    super(message);
-  }
-}
 
 /** The current context, if any. @internal */
 export function currentContext(): TokenContext | undefined {

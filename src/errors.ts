@@ -1,7 +1,9 @@
 /**
  * The library's error classes. Every error carries a stable string `code` so that callers can
- * `switch (err.code)` instead of matching messages.
+ * `switch (err.code)` instead of matching messages. The rejections of requests (401/403/503) are routing-controllers
+ * `HttpError`s by contract, so that an app's own routing-controllers error handler recognises them.
  */
+import { ForbiddenError, HttpError, UnauthorizedError } from 'routing-controllers';
 
 /**
  * Base class of every error this library throws outside of an HTTP response.
@@ -67,5 +69,115 @@ export class InvalidTokenError extends JwtAuthError {
 
   constructor(message = 'The token is not a well-formed JWT with the required claims') {
     super(message);
+  }
+}
+
+/**
+ * Thrown when `currentToken` is read outside of a request that passed `@RequireToken`.
+ */
+export class NoTokenContextError extends JwtAuthError {
+  override readonly code = 'ERR_JWT_NO_TOKEN_CONTEXT';
+
+  constructor(
+    message = 'currentToken was read outside of a request that passed @RequireToken (or requireToken()); ' +
+      'read it only in code called from such a request, or use getCurrentToken() to test for one',
+  ) {
+    super(message);
+  }
+}
+
+/** What a rejection error is built from: its status, stable code and message. */
+export interface RejectionLike {
+  readonly status: 401 | 403 | 503;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** The JSON body of a rejection: `{ name, message, code }`, nothing else. */
+export interface RejectionBody {
+  name: string;
+  message: string;
+  code: string;
+}
+
+type Headers = Readonly<Record<string, string>>;
+
+/**
+ * What the three rejection errors share: the stable `code`, the HTTP `status` for plain Express handlers, the
+ * response `headers` (which Express's final handler also applies), the `{ name, message, code }` body, and no stack:
+ * a rejection is expected control flow, its stack would only show library frames to whoever prints it.
+ */
+function adopt(error: Error & { code: string; headers: Headers }, name: string, rejection: RejectionLike, headers: Headers): void {
+  error.name = name;
+  error.code = rejection.code;
+  error.headers = headers;
+  Object.defineProperty(error, 'stack', { value: `${name}: ${error.message}`, configurable: true, writable: true });
+}
+
+/**
+ * 401: no token, or one that is malformed, badly signed, of another algorithm, expired, from another issuer, without
+ * the registered claims, of the wrong type, or revoked. A routing-controllers `UnauthorizedError`, so an app's own
+ * routing-controllers error handler sees it.
+ */
+export class TokenUnauthorizedError extends UnauthorizedError {
+  /** The stable code, e.g. `ERR_TOKEN_EXPIRED`. */
+  declare code: string;
+  /** The HTTP status, for plain Express error handlers. */
+  readonly status = 401;
+  /** Response headers (`WWW-Authenticate`). */
+  declare headers: Headers;
+
+  constructor(rejection: RejectionLike, headers: Headers) {
+    super(rejection.message);
+    // routing-controllers' constructors reset the prototype to their own class.
+    Object.setPrototypeOf(this, new.target.prototype);
+    adopt(this, 'TokenUnauthorizedError', rejection, headers);
+  }
+
+  /** The response body. */
+  toJSON(): RejectionBody {
+    return { name: this.name, message: this.message, code: this.code };
+  }
+}
+
+/** 403: a valid token whose claims or scope do not match (and no matching `override`), or a missing CSRF value. */
+export class TokenForbiddenError extends ForbiddenError {
+  /** The stable code, e.g. `ERR_TOKEN_FORBIDDEN_SCOPE`. */
+  declare code: string;
+  /** The HTTP status, for plain Express error handlers. */
+  readonly status = 403;
+  /** Response headers (`WWW-Authenticate` with `error="insufficient_scope"`, none for CSRF). */
+  declare headers: Headers;
+
+  constructor(rejection: RejectionLike, headers: Headers) {
+    super(rejection.message);
+    Object.setPrototypeOf(this, new.target.prototype);
+    adopt(this, 'TokenForbiddenError', rejection, headers);
+  }
+
+  /** The response body. */
+  toJSON(): RejectionBody {
+    return { name: this.name, message: this.message, code: this.code };
+  }
+}
+
+/** 503: the revocation store did not answer in time, so the request is refused rather than let through. */
+export class TokenUnavailableError extends HttpError {
+  /** The stable code, `ERR_REVOCATION_UNAVAILABLE`. */
+  declare code: string;
+  /** The HTTP status, for plain Express error handlers. */
+  readonly status = 503;
+  /** Response headers (`Retry-After`). */
+  declare headers: Headers;
+
+  constructor(rejection: RejectionLike, headers: Headers) {
+    super(503, rejection.message);
+    Object.setPrototypeOf(this, new.target.prototype);
+    adopt(this, 'TokenUnavailableError', rejection, headers);
+  }
+
+  /** The response body. */
+  toJSON(): RejectionBody {
+    return { name: this.name, message: this.message, code: this.code };
   }
 }

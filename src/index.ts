@@ -5,8 +5,8 @@
 // typedi reads constructor parameter types through reflect-metadata; it must be loaded before any decorated class.
 import 'reflect-metadata';
 
-export { AuthType, type HashName, type KeyFamily } from './algorithms';
-export { AuthData, type AuthDataOptions } from './auth-data';
+export { AuthType, type HashName, type KeyFamily } from './keys/algorithms';
+export { AuthData, type AuthDataOptions } from './keys/auth-data';
 export { AuthManager, type RotatedTokens, type SessionClaims } from './auth-manager';
 export {
   JWT_AUDIENCE,
@@ -23,22 +23,33 @@ export {
   JWT_REVOCATIONSTORE,
   JWT_SECRET,
   type ConfigName,
-  type ConfigSource,
-  type SettingsSource,
-} from './config';
-export { InvalidConfigError, InvalidTokenError, JwtAuthError, MissingConfigError, MissingSignerError } from './errors';
-export { JWT, RESERVED_CLAIMS, TokenType } from './jwt';
-export { MAX_TOKEN_LENGTH } from './token-codec';
-export type { ClaimValue, Claims, Scope } from './types';
-export type { InvalidTokenReason, TokenCheck, VerificationKey } from './verify';
-export { thumbprint, type JwkSet, type KeyEntry, type PublicJwk } from './key-ring';
-export { serveJwks, type ServeJwksOptions } from './jwks-route';
-export { param, ParamBinding, type RequiredClaims, type RequiredValue, type RouteParams } from './claims';
-export { currentToken, getCurrentToken, NoTokenContextError } from './context';
-export { keepAliveErrorSink, type NextFunction, type ResponseLike } from './respond';
-export { TokenForbiddenError, TokenUnauthorizedError, TokenUnavailableError, type RejectionBody } from './rejections';
-export type { RequestLike } from './request-token';
-export { DEFAULT_CSRF_HEADER, type RequireTokenOptions } from './requirement';
+} from './config/tokens';
+export type { ConfigSource, SettingsSource } from './config/sources';
+export {
+  InvalidConfigError,
+  InvalidTokenError,
+  JwtAuthError,
+  MissingConfigError,
+  MissingSignerError,
+  NoTokenContextError,
+  TokenForbiddenError,
+  TokenUnauthorizedError,
+  TokenUnavailableError,
+  type RejectionBody,
+} from './errors';
+export { JWT } from './token/jwt';
+export { MAX_TOKEN_LENGTH } from './token/compact';
+export { RESERVED_CLAIMS, TokenType, type ClaimValue, type Claims, type Scope } from './claims';
+export type { InvalidTokenReason, TokenCheck } from './token/verify';
+export type { VerificationKey } from './keys/verification-key';
+export { thumbprint, type JwkSet, type PublicJwk } from './keys/jwk';
+export type { KeyEntry } from './keys/key-ring';
+export { serveJwks, type ServeJwksOptions } from './http/serve-jwks';
+export { param, ParamBinding, type RequiredClaims, type RequiredValue, type RouteParams } from './authorize/match-claims';
+export { currentToken, getCurrentToken } from './context';
+export { keepAliveErrorSink, type NextFunction, type ResponseLike } from './http/respond';
+export type { RequestLike } from './http/extract-token';
+export { DEFAULT_CSRF_HEADER, type RequireTokenOptions } from './authorize/requirement';
 export {
   RequireToken,
   requireToken,
@@ -46,7 +57,8 @@ export {
   type RequireTokenDecorator,
   type TokenLocation,
   type TokenTypeName,
-} from './require-token';
-export { MemoryRevocationStore, type RevocationStore } from './revocation-store';
-export { RedisRevocationStore, type RedisLikeClient, type RedisRevocationStoreOptions } from './redis-revocation-store';
-export { clearSessionCookies, setSessionCookies, type SessionCookieOptions, type SessionTokens } from './session-cookies';
+} from './http/require-token';
+export { MemoryRevocationStore } from './sessions/memory-revocation-store';
+export type { RevocationStore } from './sessions/revocation-store';
+export { RedisRevocationStore, type RedisLikeClient, type RedisRevocationStoreOptions } from './sessions/redis-revocation-store';
+export { clearSessionCookies, setSessionCookies, type SessionCookieOptions, type SessionTokens } from './http/session-cookies';

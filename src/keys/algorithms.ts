@@ -2,7 +2,7 @@
  * The algorithm table. Each supported JWS algorithm is one row of data; code looks rows up instead of branching on
  * algorithm names.
  */
-import { InvalidConfigError } from './errors';
+import { InvalidConfigError } from '../errors';
 
 /**
  * The key family an algorithm belongs to; a key of one family is never used for another (RFC 8725 §3.1).

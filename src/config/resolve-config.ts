@@ -1,129 +1,20 @@
 /**
- * Configuration: the typedi tokens, and resolving each value from (1) an Express app's settings or a plain object,
- * (2) the typedi container, (3) `process.env` and an optional `.env` file. Everything is checked here, once, with
- * messages that say what to fix.
+ * Resolving a whole configuration from its sources. Everything is checked here, once, with messages that say what to
+ * fix.
  */
-import { readFileSync } from 'node:fs';
-import { parseEnv } from 'node:util';
-import { Container, Token, type ContainerInstance } from 'typedi';
-import { createSecretKey, type KeyObject } from 'node:crypto';
-import { AuthType } from './algorithms';
-import { AuthData, MAX_AGE_LIMIT } from './auth-data';
-import { InvalidConfigError, MissingConfigError } from './errors';
-import { KeyError, isKeyObject, normalizePem, privateSigningKey, publicVerifyingKey, type KeyInput } from './keys';
-import { keysFromEntries, thumbprint, type KeyEntry, type SignerSettings } from './key-ring';
-import { jwksUrl } from './remote-jwks';
-import type { VerificationKey, VerifyPolicy } from './verify';
-import type { RevocationStore } from './revocation-store';
-
-/** The issuer (`iss`) of issued tokens, and the only issuer accepted. Required; not empty. */
-export const JWT_ISSUER = new Token<string>('JWT_ISSUER');
-/** The algorithm: `"HS256"`, `"HS512"`, `"RS256"`, `"RS512"` or an `AuthType`. Required. */
-export const JWT_AUTHTYPE = new Token<string | AuthType>('JWT_AUTHTYPE');
-/** HS*: the secret (at least as many bytes as the hash). RS*: the PEM private key. Required. */
-export const JWT_SECRET = new Token<string | Buffer | KeyObject>('JWT_SECRET');
-/** Seconds an auth token lives. Default `AuthManager.defaultAuthMaxAge` (3600). */
-export const JWT_AUTHMAXAGE = new Token<number | string>('JWT_AUTHMAXAGE');
-/** Seconds a refresh token lives. Default `AuthManager.defaultRefreshMaxAge` (604800). */
-export const JWT_REFRESHMAXAGE = new Token<number | string>('JWT_REFRESHMAXAGE');
-/** RS*: the PEM public key that verifies. Required for RS*, ignored for HS*. */
-export const JWT_PUBLICKEY = new Token<string | Buffer | KeyObject>('JWT_PUBLICKEY');
-
-/** How many verified tokens to cache (0 turns the cache off). Default 1000. */
-export const JWT_CACHESIZE = new Token<number | string>('JWT_CACHESIZE');
-
-/** A key ring: an array of `{ kid, alg, secret | privateKey | publicKey, current }` (JSON text in the environment). */
-export const JWT_KEYS = new Token<string | KeyEntry[]>('JWT_KEYS');
-/** A remote JWK Set to verify tokens with (https, or http on loopback): a verify-only service needs no secret. */
-export const JWT_JWKSURL = new Token<string | URL>('JWT_JWKSURL');
-/** Seconds of clock skew tolerated for exp, nbf and iat (0 to 300). Default 0. */
-export const JWT_LEEWAY = new Token<number | string>('JWT_LEEWAY');
-/** When set, issued tokens carry it as `aud` and verified tokens must (RFC 8725 §3.9). */
-export const JWT_AUDIENCE = new Token<string>('JWT_AUDIENCE');
-/** Where revocations are kept: an object implementing `RevocationStore` (e.g. `RedisRevocationStore`). Default: memory. */
-export const JWT_REVOCATIONSTORE = new Token<RevocationStore>('JWT_REVOCATIONSTORE');
-/** `true` to give auth tokens a `jti` and check them for revocation on every request. Default false. */
-export const JWT_AUTHJTI = new Token<boolean | string>('JWT_AUTHJTI');
-
-const TOKENS = {
-  JWT_ISSUER,
-  JWT_AUTHTYPE,
-  JWT_SECRET,
-  JWT_AUTHMAXAGE,
-  JWT_REFRESHMAXAGE,
-  JWT_PUBLICKEY,
-  JWT_CACHESIZE,
-  JWT_KEYS,
-  JWT_JWKSURL,
-  JWT_LEEWAY,
-  JWT_AUDIENCE,
-  JWT_REVOCATIONSTORE,
-  JWT_AUTHJTI,
-} as const;
-
-/** The name of a configuration value. */
-export type ConfigName = keyof typeof TOKENS;
-
-/** An Express application (or anything with Express-style `settings`). */
-export interface SettingsSource {
-  settings: Record<string, unknown>;
-}
-
-/** Where configuration can come from first: an Express application, or a plain object keyed by config name. */
-export type ConfigSource = SettingsSource | { [name: string]: unknown };
-
-/** Everything a configuration is resolved from. */
-export interface ConfigLayers {
-  source?: ConfigSource;
-  container?: ContainerInstance;
-  dotenv?: Record<string, string>;
-}
-
-function isSettingsSource(source: ConfigSource): source is SettingsSource {
-  return typeof source === 'function' && typeof (source as SettingsSource).settings === 'object';
-}
-
-/** Reads and parses a `.env` file with Node's own parser, without touching `process.env`. */
-export function readDotenv(path: string): Record<string, string> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new InvalidConfigError('dotenvPath', `cannot read the .env file ${JSON.stringify(path)} (${code})`);
-  }
-  return parseEnv(text) as Record<string, string>;
-}
-
-const isMissing = (value: unknown): boolean => value === undefined || value === null || value === '';
-
-function readFromContainer(container: ContainerInstance | undefined, name: ConfigName): unknown {
-  const token = TOKENS[name];
-  if (container && container.has(token)) return container.get(token);
-  return Container.has(token) ? Container.get(token) : undefined;
-}
-
-/** Resolves one value: the source first, then the container's token, then the environment and the `.env` file. */
-function readValue(layers: ConfigLayers, name: ConfigName): unknown {
-  const { source } = layers;
-  if (source !== undefined && source !== null) {
-    // Express settings are read as app.get() reads them: a mounted sub-app inherits its parent's through the
-    // prototype. A plain object counts only with its own properties.
-    const value = isSettingsSource(source) ? source.settings[name] : Object.hasOwn(source, name) ? source[name] : undefined;
-    if (!isMissing(value)) return value;
-  }
-  const fromContainer = readFromContainer(layers.container, name);
-  if (!isMissing(fromContainer)) return fromContainer;
-  const fromEnv = process.env[name];
-  if (!isMissing(fromEnv)) return fromEnv;
-  return layers.dotenv?.[name];
-}
-
-function required(layers: ConfigLayers, name: ConfigName): unknown {
-  const value = readValue(layers, name);
-  if (isMissing(value)) throw new MissingConfigError(name);
-  return value;
-}
+import { createSecretKey } from 'node:crypto';
+import { AuthType } from '../keys/algorithms';
+import { AuthData, MAX_AGE_LIMIT } from '../keys/auth-data';
+import { InvalidConfigError } from '../errors';
+import { KeyError, isKeyObject, normalizePem, privateSigningKey, publicVerifyingKey, type KeyInput } from '../keys/key-material';
+import { keysFromEntries, type SignerSettings } from '../keys/key-ring';
+import { thumbprint } from '../keys/jwk';
+import { jwksUrl } from '../keys/remote-jwks';
+import type { VerificationKey } from '../keys/verification-key';
+import type { VerifyPolicy } from '../token/verify';
+import type { RevocationStore } from '../sessions/revocation-store';
+import { isMissing, readValue, required, type ConfigLayers } from './sources';
+import type { ConfigName } from './tokens';
 
 /** A whole number in [0, limit], from a number or a decimal string. */
 function wholeNumber(layers: ConfigLayers, name: ConfigName, fallback: number, limit: number, what: string): number {

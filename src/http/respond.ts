@@ -2,9 +2,9 @@
  * Answering 401/403/503 (and configuration errors) without Express's error path, which would drop a keep-alive
  * connection; handing rejections to an app's own error handler when it has one; and the keep-alive error sink.
  */
-import type { JwtAuthError } from './errors';
-import { rejectionHeaders, toHttpError, type Rejection } from './rejections';
-import type { RequestLike } from './request-token';
+import type { JwtAuthError } from '../errors';
+import { rejectionHeaders, toHttpError, type Rejection } from '../authorize/rejections';
+import type { RequestLike } from './extract-token';
 
 /** The parts of a response this library writes. Express's and Node's responses both fit. */
 export interface ResponseLike {

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { serialize, type SerializeOptions } from 'cookie';
-import type { JWT } from './jwt';
+import type { JWT } from '../token/jwt';
 
 /** Names and scope of the session cookies. */
 export interface SessionCookieOptions {

@@ -4,8 +4,8 @@
  */
 import { getFromContainer, type Action } from 'routing-controllers';
 import { Container } from 'typedi';
-import { attachedManager, AuthManager } from './auth-manager';
-import type { RequestLike } from './request-token';
+import { attachedManager, AuthManager } from '../auth-manager';
+import type { RequestLike } from './extract-token';
 
 /**
  * Resolves the manager for `request`.

@@ -3,11 +3,12 @@
  * and that key's one algorithm, no unknown critical extensions), then the signature, and only then is the payload
  * decoded and its claims checked. Never throws for bad input.
  */
-import { constants, createHmac, timingSafeEqual, verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import type { AuthType } from './algorithms';
+import { constants, createHmac, timingSafeEqual, verify as cryptoVerify } from 'node:crypto';
+import type { AuthType } from '../keys/algorithms';
+import type { KeyLookup, VerificationKey } from '../keys/verification-key';
 import { JWT } from './jwt';
-import { decodeJsonSegment, hasRegisteredClaims, splitToken } from './token-codec';
-import type { Claims } from './types';
+import { decodeJsonSegment, hasRegisteredClaims, splitToken } from './compact';
+import type { Claims } from '../claims';
 
 /** Why a token was refused. Stable values; safe to log (they never contain the token). */
 export type InvalidTokenReason =
@@ -25,18 +26,6 @@ export type InvalidTokenReason =
 
 /** The outcome of checking a token: the verified token, or why it was refused. */
 export type TokenCheck = { valid: true; token: JWT } | { valid: false; reason: InvalidTokenReason };
-
-/** A key that verifies, bound to exactly one algorithm (RFC 8725 §3.1). */
-export interface VerificationKey {
-  /** The key id tokens name in their `kid` header; `null` for the single key of a one-key configuration. */
-  readonly kid: string | null;
-  readonly authType: AuthType;
-  /** The secret (HMAC) or public key. */
-  readonly key: KeyObject;
-}
-
-/** Finds the key a token's header names; `undefined` when it names none that is known. */
-export type KeyLookup = (header: Readonly<Record<string, unknown>>) => VerificationKey | undefined;
 
 /** What a verified token's claims must satisfy besides the signature. */
 export interface VerifyPolicy {

@@ -2,7 +2,7 @@
  * Strict reading of the JWS compact serialisation. Pure functions, no keys, no clocks: shared by
  * `JWT.fromSignedToken` (no verification) and the verifier.
  */
-import type { Claims } from './types';
+import type { Claims } from '../claims';
 
 /**
  * Tokens longer than this are refused before any decoding, so that a huge token costs nothing. 8 KiB holds any

@@ -2,23 +2,10 @@
  * The token model: `TokenType` and `JWT` (the seed's JWT Object).
  */
 import { sign as jwsSign, type Algorithm } from 'jsonwebtoken';
-import type { AuthData } from './auth-data';
-import { InvalidTokenError } from './errors';
-import { decodeJsonSegment, hasRegisteredClaims, MAX_TOKEN_LENGTH, splitToken } from './token-codec';
-import type { ClaimValue, Claims, Scope } from './types';
-
-/** The two kinds of token: short-lived `auth` tokens for resources, long-lived `refresh` tokens for new auth tokens. */
-export enum TokenType {
-  AUTH = 'auth',
-  REFRESH = 'refresh',
-}
-
-/**
- * Claims set by the manager. They can never be passed as scope or extra claims: the original let callers overwrite
- * `iss` or `exp` that way, which lets a caller mint tokens the configuration never meant to issue. `fam` (the token
- * family of a login), `jti` and `csrf` are the session claims of revocation and CSRF protection.
- */
-export const RESERVED_CLAIMS: ReadonlySet<string> = new Set(['iss', 'iat', 'exp', 'type', 'rid', 'sub', 'fam', 'jti', 'csrf']);
+import type { AuthData } from '../keys/auth-data';
+import { InvalidTokenError } from '../errors';
+import { decodeJsonSegment, hasRegisteredClaims, MAX_TOKEN_LENGTH, splitToken } from './compact';
+import { RESERVED_CLAIMS, TokenType, type ClaimValue, type Claims, type Scope } from '../claims';
 
 /** Claims that `sign` (re)computes from the signer. */
 const SIGNER_CLAIMS = ['iss', 'iat', 'exp', 'rid'] as const;

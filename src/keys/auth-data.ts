@@ -3,9 +3,9 @@
  */
 import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { AuthType } from './algorithms';
-import { hmacSecretKey, isKeyObject, isKeyPair, KeyError, privateSigningKey, publicVerifyingKey, type KeyInput } from './keys';
-import { TokenType } from './jwt';
-import type { Claims } from './types';
+import { hmacSecretKey, isKeyObject, isKeyPair, KeyError, privateSigningKey, publicVerifyingKey, type KeyInput } from './key-material';
+import { TokenType } from '../claims';
+import type { Claims } from '../claims';
 
 /** Optional parts of a signer. */
 export interface AuthDataOptions {

@@ -5,15 +5,15 @@
  */
 import { AsyncResource } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AuthManager } from './auth-manager';
-import type { RouteParams } from './claims';
-import { currentContext, runWithContext, type TokenContext } from './context';
-import { JwtAuthError } from './errors';
-import type { JWT } from './jwt';
-import { checkCsrf } from './csrf';
-import { REJECTIONS, quotedRealm, type Rejection } from './rejections';
-import { extractBearerToken, extractCookieToken, type Extraction, type RequestLike } from './request-token';
-import { authorize, type TokenRequirement } from './requirement';
+import type { AuthManager } from '../auth-manager';
+import type { RouteParams } from '../authorize/match-claims';
+import { currentContext, runWithContext, type ChallengeTarget, type TokenContext } from '../context';
+import { JwtAuthError } from '../errors';
+import type { JWT } from '../token/jwt';
+import { checkCsrf } from '../authorize/csrf';
+import { REJECTIONS, quotedRealm, type Rejection } from '../authorize/rejections';
+import { extractBearerToken, extractCookieToken, type Extraction, type RequestLike } from './extract-token';
+import { authorize, type TokenRequirement } from '../authorize/requirement';
 import { resolveManager } from './resolve-manager';
 import {
   answerConfigError,
@@ -21,9 +21,8 @@ import {
   appOf,
   ensureCompletedResponseSink,
   type NextFunction,
-  type ResponseLike,
 } from './respond';
-import type { TokenCheck } from './verify';
+import type { TokenCheck } from '../token/verify';
 
 /** What checking a request gives: the verified token, a rejection, or a configuration error. */
 export type GuardOutcome =
@@ -97,7 +96,7 @@ export class TokenGuard {
   #verdict(result: TokenCheck, request: RequestLike, realm: string | undefined, manager: AuthManager): GuardOutcome | Promise<GuardOutcome> {
     if (!result.valid) return { rejection: REJECTIONS[result.reason], realm };
     const { token } = result;
-    const rejection = authorize(token, this.requirement, request.params ?? {}) ?? checkCsrf(token, this.requirement, request);
+    const rejection = authorize(token, this.requirement, request.params ?? {}) ?? checkCsrf(token, this.requirement, (request as { method?: string }).method, request.headers);
     if (rejection) return { rejection, realm };
     if (!manager.needsRevocationCheck(token)) return { token };
     // Refresh tokens always, auth tokens with a jti: ask the store, within a bounded time (fail closed).
@@ -108,7 +107,7 @@ export class TokenGuard {
   }
 
   /** The context a request that passed this guard runs in. */
-  contextFor(token: JWT, params: RouteParams, request: object | undefined, response: ResponseLike | undefined): TokenContext {
+  contextFor(token: JWT, params: RouteParams, request: object | undefined, response: ChallengeTarget | undefined): TokenContext {
     const parent = currentContext();
     // Guards already passed by this same request (or token) carry over, so stacked guards are each checked once.
     const sameRequest = parent !== undefined && (request === undefined ? parent.token === token : parent.request === request);

@@ -2,10 +2,11 @@
  * `@RequireToken`'s options: normalised and validated once, when the decorator is applied, into a frozen requirement;
  * and `authorize`, the per-request check of a verified token against it.
  */
-import { matchClaims, matchScope, ParamBinding, type RequiredClaims, type RequiredValue, type RouteParams } from './claims';
-import { TokenType, type JWT } from './jwt';
+import { matchClaims, matchScope, ParamBinding, type RequiredClaims, type RequiredValue, type RouteParams } from './match-claims';
+import { TokenType } from '../claims';
+import type { JWT } from '../token/jwt';
 import { REJECTIONS, type Rejection } from './rejections';
-import type { ClaimValue, Scope } from './types';
+import type { ClaimValue, Scope } from '../claims';
 
 /**
  * Options of `@RequireToken` and `requireToken()`. Every key that is not one of the named options is a claim the token

@@ -6,9 +6,9 @@
  */
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { AuthType } from './algorithms';
-import { InvalidConfigError } from './errors';
-import { checkAsymmetricKey } from './keys';
-import type { VerificationKey } from './verify';
+import { InvalidConfigError } from '../errors';
+import { checkAsymmetricKey } from './key-material';
+import type { VerificationKey } from './verification-key';
 
 /** Timing of a remote JWK Set, in milliseconds. */
 export interface RemoteJwksTiming {

@@ -2,9 +2,8 @@
  * CSRF double submit for cookie tokens (the header check), separate from the token checks it follows.
  */
 import { timingSafeEqual } from 'node:crypto';
-import type { JWT } from './jwt';
+import type { JWT } from '../token/jwt';
 import { REJECTIONS, type Rejection } from './rejections';
-import type { RequestLike } from './request-token';
 import type { TokenRequirement } from './requirement';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
@@ -14,10 +13,15 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
  * token carries (a page of the site can read it from the readable csrf cookie; another site cannot). Compared in
  * constant time.
  */
-export function checkCsrf(token: JWT, requirement: TokenRequirement, request: RequestLike): Rejection | null {
+export function checkCsrf(
+  token: JWT,
+  requirement: TokenRequirement,
+  method: string | undefined,
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+): Rejection | null {
   const header = requirement.csrfHeader;
-  if (header === undefined || SAFE_METHODS.has((request as { method?: string }).method ?? 'GET')) return null;
-  const sent = request.headers[header];
+  if (header === undefined || SAFE_METHODS.has(method ?? 'GET')) return null;
+  const sent = headers[header];
   const expected = token.claims.csrf;
   if (typeof sent !== 'string' || typeof expected !== 'string') return REJECTIONS.csrf;
   const a = Buffer.from(sent);

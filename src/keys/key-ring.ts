@@ -3,12 +3,13 @@
  * and carry its `kid`; a token is verified with the key its `kid` names (never a key picked by the token's `alg`),
  * and a key removed from the ring stops verifying at once. Also the public JWK Set (RFC 7517) of the ring.
  */
-import { createHash, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { AuthType } from './algorithms';
 import { AuthData } from './auth-data';
-import { InvalidConfigError } from './errors';
-import { hmacSecretKey, isKeyObject, isKeyPair, KeyError, privateSigningKey, publicVerifyingKey, type KeyInput } from './keys';
-import type { KeyLookup, VerificationKey } from './verify';
+import { InvalidConfigError } from '../errors';
+import { hmacSecretKey, isKeyObject, isKeyPair, KeyError, privateSigningKey, publicVerifyingKey, type KeyInput } from './key-material';
+import type { KeyLookup, VerificationKey } from './verification-key';
+import type { JwkSet, PublicJwk } from './jwk';
 
 /** One entry of `JWT_KEYS`. */
 export interface KeyEntry {
@@ -24,25 +25,6 @@ export interface KeyEntry {
   publicKey?: KeyInput;
   /** True for the key that signs new tokens; exactly one key with signing material may be current. */
   current?: boolean;
-}
-
-/** A public JWK as published in a JWK Set. */
-export interface PublicJwk extends JsonWebKey {
-  kid: string;
-  alg: string;
-  use: 'sig';
-}
-
-/** A JWK Set (RFC 7517 §5). */
-export interface JwkSet {
-  keys: PublicJwk[];
-}
-
-/** The RFC 7638 thumbprint of a public key: a stable `kid` for a key that was given none. */
-export function thumbprint(publicKey: KeyObject): string {
-  const jwk = publicKey.export({ format: 'jwk' });
-  const members = jwk.kty === 'RSA' ? { e: jwk.e, kty: jwk.kty, n: jwk.n } : { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y };
-  return createHash('sha256').update(JSON.stringify(members)).digest('base64url');
 }
 
 /** The keys that verify, looked up by `kid`. */

@@ -1,10 +1,10 @@
 /**
- * The 401 and 403 answers: a data table of rejections (status, stable code, message), the routing-controllers
- * `HttpError`s they become, and the `WWW-Authenticate` header of RFC 6750 §3. Messages never contain the token, the
+ * The 401, 403 and 503 answers: a data table of rejections (status, stable code, message), the errors they become,
+ * and the `WWW-Authenticate` header of RFC 6750 §3. Messages never contain the token, the
  * secret or the expected issuer.
  */
-import { ForbiddenError, HttpError, UnauthorizedError } from 'routing-controllers';
-import type { InvalidTokenReason } from './verify';
+import { TokenForbiddenError, TokenUnauthorizedError, TokenUnavailableError, type RejectionBody } from '../errors';
+import type { InvalidTokenReason } from '../token/verify';
 
 /** One way a request can be refused. */
 export interface Rejection {
@@ -18,13 +18,6 @@ export interface Rejection {
   readonly name: string;
   /** The JSON body, serialised once. */
   readonly body: string;
-}
-
-/** The JSON body of a rejection: `{ name, message, code }`, nothing else. */
-export interface RejectionBody {
-  name: string;
-  message: string;
-  code: string;
 }
 
 const NAMES = { 401: 'TokenUnauthorizedError', 403: 'TokenForbiddenError', 503: 'TokenUnavailableError' } as const;
@@ -60,88 +53,6 @@ export const REJECTIONS = Object.freeze({
   claimsMismatch: reject(403, 'ERR_TOKEN_FORBIDDEN_CLAIMS', 'The token does not carry the required claims', 'insufficient_scope'),
   scopeMismatch: reject(403, 'ERR_TOKEN_FORBIDDEN_SCOPE', 'The token does not carry the required scope', 'insufficient_scope'),
 } satisfies Record<string, Rejection> & Record<InvalidTokenReason, Rejection>);
-
-type Headers = Readonly<Record<string, string>>;
-
-/**
- * What the three rejection errors share: the stable `code`, the HTTP `status` for plain Express handlers, the
- * response `headers` (which Express's final handler also applies), the `{ name, message, code }` body, and no stack:
- * a rejection is expected control flow, its stack would only show library frames to whoever prints it.
- */
-function adopt(error: Error & { code: string; headers: Headers }, name: string, rejection: Rejection, headers: Headers): void {
-  error.name = name;
-  error.code = rejection.code;
-  error.headers = headers;
-  Object.defineProperty(error, 'stack', { value: `${name}: ${error.message}`, configurable: true, writable: true });
-}
-
-/**
- * 401: no token, or one that is malformed, badly signed, of another algorithm, expired, from another issuer, without
- * the registered claims, of the wrong type, or revoked. A routing-controllers `UnauthorizedError`, so an app's own
- * routing-controllers error handler sees it.
- */
-export class TokenUnauthorizedError extends UnauthorizedError {
-  /** The stable code, e.g. `ERR_TOKEN_EXPIRED`. */
-  declare code: string;
-  /** The HTTP status, for plain Express error handlers. */
-  readonly status = 401;
-  /** Response headers (`WWW-Authenticate`). */
-  declare headers: Headers;
-
-  constructor(rejection: Rejection, headers: Headers) {
-    super(rejection.message);
-    // routing-controllers' constructors reset the prototype to their own class.
-    Object.setPrototypeOf(this, new.target.prototype);
-    adopt(this, 'TokenUnauthorizedError', rejection, headers);
-  }
-
-  /** The response body. */
-  toJSON(): RejectionBody {
-    return { name: this.name, message: this.message, code: this.code };
-  }
-}
-
-/** 403: a valid token whose claims or scope do not match (and no matching `override`), or a missing CSRF value. */
-export class TokenForbiddenError extends ForbiddenError {
-  /** The stable code, e.g. `ERR_TOKEN_FORBIDDEN_SCOPE`. */
-  declare code: string;
-  /** The HTTP status, for plain Express error handlers. */
-  readonly status = 403;
-  /** Response headers (`WWW-Authenticate` with `error="insufficient_scope"`, none for CSRF). */
-  declare headers: Headers;
-
-  constructor(rejection: Rejection, headers: Headers) {
-    super(rejection.message);
-    Object.setPrototypeOf(this, new.target.prototype);
-    adopt(this, 'TokenForbiddenError', rejection, headers);
-  }
-
-  /** The response body. */
-  toJSON(): RejectionBody {
-    return { name: this.name, message: this.message, code: this.code };
-  }
-}
-
-/** 503: the revocation store did not answer in time, so the request is refused rather than let through. */
-export class TokenUnavailableError extends HttpError {
-  /** The stable code, `ERR_REVOCATION_UNAVAILABLE`. */
-  declare code: string;
-  /** The HTTP status, for plain Express error handlers. */
-  readonly status = 503;
-  /** Response headers (`Retry-After`). */
-  declare headers: Headers;
-
-  constructor(rejection: Rejection, headers: Headers) {
-    super(503, rejection.message);
-    Object.setPrototypeOf(this, new.target.prototype);
-    adopt(this, 'TokenUnavailableError', rejection, headers);
-  }
-
-  /** The response body. */
-  toJSON(): RejectionBody {
-    return { name: this.name, message: this.message, code: this.code };
-  }
-}
 
 /** The headers of a rejection's answer: the RFC 6750 challenge, or `Retry-After` for a 503. */
 export function rejectionHeaders(rejection: Rejection, realm: string | undefined): Record<string, string> {

@@ -4,12 +4,12 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { UseBefore } from 'routing-controllers';
-import { currentContext, runWithContext } from './context';
+import { currentContext, runWithContext } from '../context';
 import { TokenGuard, type GuardOutcome } from './guard';
 import { answerConfigError, answerRejection, type NextFunction, type ResponseLike } from './respond';
-import { REJECTIONS, quotedRealm, toHttpError } from './rejections';
-import type { RequestLike } from './request-token';
-import { authorize, normaliseRequirement, type RequireTokenOptions } from './requirement';
+import { REJECTIONS, quotedRealm, toHttpError } from '../authorize/rejections';
+import type { RequestLike } from './extract-token';
+import { authorize, normaliseRequirement, type RequireTokenOptions } from '../authorize/requirement';
 
 /** A decorator usable both as a legacy (`experimentalDecorators`) and as a TC39 standard method decorator. */
 export interface RequireTokenDecorator {

@@ -2,8 +2,8 @@
  * Reading the token from a request: the `Authorization: Bearer` header or a named cookie. Pure string work.
  */
 import { parse as parseCookies } from 'cookie';
-import { MAX_TOKEN_LENGTH } from './token-codec';
-import { REJECTIONS, type Rejection } from './rejections';
+import { MAX_TOKEN_LENGTH } from '../token/compact';
+import { REJECTIONS, type Rejection } from '../authorize/rejections';
 
 /** The parts of an HTTP request this library reads. Express's and Node's requests both fit. */
 export interface RequestLike {

@@ -2,10 +2,10 @@
  * Serving the public JWK Set, for services that verify this issuer's tokens with `JWT_JWKSURL`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AuthManager } from './auth-manager';
-import { JwtAuthError } from './errors';
+import type { AuthManager } from '../auth-manager';
+import { JwtAuthError } from '../errors';
 import { answerConfigError, type NextFunction } from './respond';
-import type { RequestLike } from './request-token';
+import type { RequestLike } from './extract-token';
 import type { RequestHandler } from './require-token';
 import { resolveManager } from './resolve-manager';
 

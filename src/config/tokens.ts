@@ -1,0 +1,57 @@
+/**
+ * The typedi tokens of every configuration value. Each is read from an app's settings, the container, the
+ * environment or a `.env` file, in that order (see sources.ts).
+ */
+import { Token } from 'typedi';
+import type { KeyObject } from 'node:crypto';
+import type { AuthType } from '../keys/algorithms';
+import type { KeyEntry } from '../keys/key-ring';
+import type { RevocationStore } from '../sessions/revocation-store';
+
+/** The issuer (`iss`) of issued tokens, and the only issuer accepted. Required; not empty. */
+export const JWT_ISSUER = new Token<string>('JWT_ISSUER');
+/** The algorithm: `"HS256"`, `"HS512"`, `"RS256"`, `"RS512"` or an `AuthType`. Required. */
+export const JWT_AUTHTYPE = new Token<string | AuthType>('JWT_AUTHTYPE');
+/** HS*: the secret (at least as many bytes as the hash). RS*: the PEM private key. Required. */
+export const JWT_SECRET = new Token<string | Buffer | KeyObject>('JWT_SECRET');
+/** Seconds an auth token lives. Default `AuthManager.defaultAuthMaxAge` (3600). */
+export const JWT_AUTHMAXAGE = new Token<number | string>('JWT_AUTHMAXAGE');
+/** Seconds a refresh token lives. Default `AuthManager.defaultRefreshMaxAge` (604800). */
+export const JWT_REFRESHMAXAGE = new Token<number | string>('JWT_REFRESHMAXAGE');
+/** RS*: the PEM public key that verifies. Required for RS*, ignored for HS*. */
+export const JWT_PUBLICKEY = new Token<string | Buffer | KeyObject>('JWT_PUBLICKEY');
+
+/** How many verified tokens to cache (0 turns the cache off). Default 1000. */
+export const JWT_CACHESIZE = new Token<number | string>('JWT_CACHESIZE');
+
+/** A key ring: an array of `{ kid, alg, secret | privateKey | publicKey, current }` (JSON text in the environment). */
+export const JWT_KEYS = new Token<string | KeyEntry[]>('JWT_KEYS');
+/** A remote JWK Set to verify tokens with (https, or http on loopback): a verify-only service needs no secret. */
+export const JWT_JWKSURL = new Token<string | URL>('JWT_JWKSURL');
+/** Seconds of clock skew tolerated for exp, nbf and iat (0 to 300). Default 0. */
+export const JWT_LEEWAY = new Token<number | string>('JWT_LEEWAY');
+/** When set, issued tokens carry it as `aud` and verified tokens must (RFC 8725 §3.9). */
+export const JWT_AUDIENCE = new Token<string>('JWT_AUDIENCE');
+/** Where revocations are kept: an object implementing `RevocationStore` (e.g. `RedisRevocationStore`). Default: memory. */
+export const JWT_REVOCATIONSTORE = new Token<RevocationStore>('JWT_REVOCATIONSTORE');
+/** `true` to give auth tokens a `jti` and check them for revocation on every request. Default false. */
+export const JWT_AUTHJTI = new Token<boolean | string>('JWT_AUTHJTI');
+
+export const TOKENS = {
+  JWT_ISSUER,
+  JWT_AUTHTYPE,
+  JWT_SECRET,
+  JWT_AUTHMAXAGE,
+  JWT_REFRESHMAXAGE,
+  JWT_PUBLICKEY,
+  JWT_CACHESIZE,
+  JWT_KEYS,
+  JWT_JWKSURL,
+  JWT_LEEWAY,
+  JWT_AUDIENCE,
+  JWT_REVOCATIONSTORE,
+  JWT_AUTHJTI,
+} as const;
+
+/** The name of a configuration value. */
+export type ConfigName = keyof typeof TOKENS;
