@@ -14,8 +14,8 @@ import {
   type InvalidTokenReason,
 } from 'routing-controllers-jwt';
 import { configFor, hmacSecret, rsaPair, SEED_ALGORITHMS } from './support/keys';
-import { isolateConfig } from './helpers/isolation';
-import { claimsFor, decodeSegment, hmacToken, nowSeconds, rsaToken, segment, thrownBy, withPayload, without } from './helpers/tokens';
+import { isolateConfig } from './support/isolation';
+import { claimsFor, decodeSegment, hmacToken, nowSeconds, rsaToken, segment, thrownBy, withPayload, without } from './support/tokens';
 
 const ISSUER = 'auth-manager-spec';
 const HS256_HEADER = { alg: 'HS256', typ: 'JWT' };

@@ -21,7 +21,7 @@ import {
 } from 'routing-controllers-jwt';
 import { configFor } from './support/keys';
 import { bearer, listen, send, type RunningServer } from './support/server';
-import { appWithManager } from './fixtures/require-token';
+import { appWithManager } from './support/require-token';
 
 /** Reads currentToken.sub, or names the error reading it threw. */
 function readSub(): string {

@@ -16,9 +16,9 @@ import {
   type JWT,
   type RotatedTokens,
 } from 'routing-controllers-jwt';
-import { hmacSecret } from './support/keys';
-import { bearer, listen, send, type RunningServer } from './support/server';
-import { expectRejection } from './fixtures/require-token';
+import { hmacSecret } from '../support/keys';
+import { bearer, listen, send, type RunningServer } from '../support/server';
+import { expectRejection } from '../support/require-token';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const signed = (token: JWT): string => token.signed as string;

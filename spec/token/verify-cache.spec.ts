@@ -8,10 +8,10 @@ import { expect } from 'chai';
 import express from 'express';
 import { Get, JsonController, useExpressServer } from 'routing-controllers';
 import { AuthManager, InvalidConfigError, RequireToken, type JWT } from 'routing-controllers-jwt';
-import { configFor } from './support/keys';
-import { bearer, listen, send } from './support/server';
-import { tamperedSignature } from './fixtures/require-token';
-import { later } from './helpers/tokens';
+import { configFor } from '../support/keys';
+import { bearer, listen, send } from '../support/server';
+import { tamperedSignature } from '../support/require-token';
+import { later } from '../support/tokens';
 
 function managerWith(cacheSize: string | undefined, maxAge = '3600'): AuthManager {
   const config: Record<string, string> = { ...configFor('HS256', 'cache-spec'), JWT_AUTHMAXAGE: maxAge };

@@ -16,9 +16,9 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { AuthManager, AuthType, InvalidConfigError, JWT, thumbprint } from 'routing-controllers-jwt';
-import { claimsFor, decodeSegment, segment, thrownBy } from './helpers/tokens';
-import { isolateConfig, isolateEnv } from './helpers/isolation';
-import { ecPair, hmacSecret, rsaPair, type PemPair } from './support/keys';
+import { claimsFor, decodeSegment, segment, thrownBy } from '../support/tokens';
+import { isolateConfig, isolateEnv } from '../support/isolation';
+import { ecPair, hmacSecret, rsaPair, type PemPair } from '../support/keys';
 
 const ALGORITHMS = [
   'HS256', 'HS384', 'HS512',

@@ -14,9 +14,9 @@ import {
   TokenType,
   type RequireTokenOptions,
 } from 'routing-controllers-jwt';
-import { configFor } from './support/keys';
-import { bearer, listen, send, type RunningServer } from './support/server';
-import { appWithManager, expectRejection } from './fixtures/require-token';
+import { configFor } from '../support/keys';
+import { bearer, listen, send, type RunningServer } from '../support/server';
+import { appWithManager, expectRejection } from '../support/require-token';
 
 /** Calls RequireToken with arguments the types forbid, as JavaScript callers can. */
 const requireTokenUnchecked = RequireToken as unknown as (...args: unknown[]) => unknown;

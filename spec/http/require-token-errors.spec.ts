@@ -8,8 +8,8 @@ import { IsString, Length } from 'class-validator';
 import { Body, Get, JsonController, Post, useExpressServer } from 'routing-controllers';
 import { Container, Service } from 'typedi';
 import { AuthManager, currentToken, RequireToken, requireToken } from 'routing-controllers-jwt';
-import { configFor } from './support/keys';
-import { bearer, listen, send, type Reply, type RunningServer } from './support/server';
+import { configFor } from '../support/keys';
+import { bearer, listen, send, type Reply, type RunningServer } from '../support/server';
 import {
   appWithManager,
   expectRejection,
@@ -18,7 +18,7 @@ import {
   managerLike,
   tamperedSignature,
   type ExpectedRejection,
-} from './fixtures/require-token';
+} from '../support/require-token';
 
 class CreateItem {
   @IsString()

@@ -32,11 +32,11 @@ import {
   type KeyEntry,
   type TokenCheck,
 } from 'routing-controllers-jwt';
-import { claimsFor, decodeSegment, jws, segment, thrownBy } from './helpers/tokens';
-import { isolateConfig, isolateEnv } from './helpers/isolation';
-import { ecPair, hmacSecret, rsaPair, type PemPair } from './support/keys';
-import { bearer, listen, send, type Reply, type RunningServer } from './support/server';
-import { expectRejection } from './fixtures/require-token';
+import { claimsFor, decodeSegment, jws, segment, thrownBy } from '../support/tokens';
+import { isolateConfig, isolateEnv } from '../support/isolation';
+import { ecPair, hmacSecret, rsaPair, type PemPair } from '../support/keys';
+import { bearer, listen, send, type Reply, type RunningServer } from '../support/server';
+import { expectRejection } from '../support/require-token';
 
 const ISSUER = 'https://auth.jwks.example';
 

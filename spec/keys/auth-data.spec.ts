@@ -4,8 +4,8 @@ import { expect } from 'chai';
 import { createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync, KeyObject, randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { AuthData, AuthType, JWT, TokenType, type Claims } from 'routing-controllers-jwt';
-import { ecPair, hmacSecret, rsaPair, type PemPair } from './support/keys';
-import { nowSeconds, thrownBy } from './helpers/tokens';
+import { ecPair, hmacSecret, rsaPair, type PemPair } from '../support/keys';
+import { nowSeconds, thrownBy } from '../support/tokens';
 
 const ISSUER = 'auth-data-spec';
 

@@ -12,8 +12,8 @@ import {
   TokenType,
   type Claims,
 } from 'routing-controllers-jwt';
-import { hmacSecret } from './support/keys';
-import { claimsFor, decodeSegment, nowSeconds, segment, thrownBy, without } from './helpers/tokens';
+import { hmacSecret } from '../support/keys';
+import { claimsFor, decodeSegment, nowSeconds, segment, thrownBy, without } from '../support/tokens';
 
 const ISSUER = 'token-model-spec';
 

@@ -21,10 +21,10 @@ import {
   TokenUnavailableError,
   type JWT,
 } from 'routing-controllers-jwt';
-import { hmacSecret } from './support/keys';
-import { bearer, listen, send, type Reply, type RunningServer } from './support/server';
-import { missingRedis, ready, redisServerInstalled, RedisServerProcess, REDIS_HOST, uniquePrefix, useRedis } from './support/redis';
-import { expectRejection } from './fixtures/require-token';
+import { hmacSecret } from '../support/keys';
+import { bearer, listen, send, type Reply, type RunningServer } from '../support/server';
+import { missingRedis, ready, redisServerInstalled, RedisServerProcess, REDIS_HOST, uniquePrefix, useRedis } from '../support/redis';
+import { expectRejection } from '../support/require-token';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const now = (): number => Date.now() / 1000;

@@ -18,9 +18,9 @@ import {
   type JWT,
   type RevocationStore,
 } from 'routing-controllers-jwt';
-import { hmacSecret } from './support/keys';
-import { bearer, listen, send, type Reply, type RunningServer } from './support/server';
-import { expectRejection } from './fixtures/require-token';
+import { hmacSecret } from '../support/keys';
+import { bearer, listen, send, type Reply, type RunningServer } from '../support/server';
+import { expectRejection } from '../support/require-token';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const now = (): number => Date.now() / 1000;

@@ -8,11 +8,11 @@ import { expect } from 'chai';
 import express from 'express';
 import { createPrivateKey, sign as cryptoSign } from 'node:crypto';
 import { AuthManager, currentToken, InvalidConfigError, requireToken, type TokenCheck } from 'routing-controllers-jwt';
-import { decodeSegment, later, nowSeconds, segment, thrownBy } from './helpers/tokens';
-import { isolateConfig, isolateEnv } from './helpers/isolation';
-import { ecPair } from './support/keys';
-import { bearer, listen, send, type RunningServer } from './support/server';
-import { expectRejection } from './fixtures/require-token';
+import { decodeSegment, later, nowSeconds, segment, thrownBy } from '../support/tokens';
+import { isolateConfig, isolateEnv } from '../support/isolation';
+import { ecPair } from '../support/keys';
+import { bearer, listen, send, type RunningServer } from '../support/server';
+import { expectRejection } from '../support/require-token';
 
 const ISSUER = 'https://skew.example';
 const pair = ecPair('P-256');

@@ -27,10 +27,10 @@ import {
   TokenForbiddenError,
   TokenUnauthorizedError,
 } from 'routing-controllers-jwt';
-import { configFor } from './support/keys';
-import { bearer, listen, send, type RunningServer } from './support/server';
-import { appWithManager, expectRejection } from './fixtures/require-token';
-import { typeErrors } from './fixtures/type-check';
+import { configFor } from '../support/keys';
+import { bearer, listen, send, type RunningServer } from '../support/server';
+import { appWithManager, expectRejection } from '../support/require-token';
+import { typeErrors } from '../support/type-check';
 
 describe('requireToken(): the plain-Express front door', () => {
   const issuer = 'https://plain-express.example';

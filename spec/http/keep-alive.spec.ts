@@ -10,9 +10,9 @@ import express from 'express';
 import { Agent } from 'node:http';
 import { ForbiddenError, Get, JsonController, useExpressServer } from 'routing-controllers';
 import { AuthManager, currentToken, keepAliveErrorSink, RequireToken, requireToken } from 'routing-controllers-jwt';
-import { configFor } from './support/keys';
-import { bearer, listen, send, type Reply, type RunningServer } from './support/server';
-import { appWithManager, expiredToken, tamperedSignature, type Config } from './fixtures/require-token';
+import { configFor } from '../support/keys';
+import { bearer, listen, send, type Reply, type RunningServer } from '../support/server';
+import { appWithManager, expiredToken, tamperedSignature, type Config } from '../support/require-token';
 
 @JsonController('/ka')
 class KeepAliveController {

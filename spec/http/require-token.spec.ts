@@ -7,9 +7,9 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { Body, Get, JsonController, Param, Post, useExpressServer } from 'routing-controllers';
 import { AuthManager, currentToken, RequireToken, type ClaimValue, type Scope } from 'routing-controllers-jwt';
-import { configFor, SEED_ALGORITHMS } from './support/keys';
-import { bearer, listen, send, type RunningServer } from './support/server';
-import { appWithManager, expectRejection, TEST_CLAIMS, TEST_OVERRIDE, TEST_SCOPE } from './fixtures/require-token';
+import { configFor, SEED_ALGORITHMS } from '../support/keys';
+import { bearer, listen, send, type RunningServer } from '../support/server';
+import { appWithManager, expectRejection, TEST_CLAIMS, TEST_OVERRIDE, TEST_SCOPE } from '../support/require-token';
 
 /** The body of POST /token: `sub`, an optional `scope`, and any extra claims. */
 interface TokenRequest {

@@ -14,9 +14,9 @@ import {
   type KeyEntry,
   type TokenCheck,
 } from 'routing-controllers-jwt';
-import { claimsFor, decodeSegment, jws, segment, thrownBy } from './helpers/tokens';
-import { isolateConfig, isolateEnv } from './helpers/isolation';
-import { ecPair, hmacSecret, rsaPair } from './support/keys';
+import { claimsFor, decodeSegment, jws, segment, thrownBy } from '../support/tokens';
+import { isolateConfig, isolateEnv } from '../support/isolation';
+import { ecPair, hmacSecret, rsaPair } from '../support/keys';
 
 const ISSUER = 'https://ring.example';
 

@@ -17,9 +17,9 @@ import {
   type JWT,
   type SessionCookieOptions,
 } from 'routing-controllers-jwt';
-import { hmacSecret } from './support/keys';
-import { bearer, listen, send, type Reply, type RunningServer } from './support/server';
-import { expectRejection } from './fixtures/require-token';
+import { hmacSecret } from '../support/keys';
+import { bearer, listen, send, type Reply, type RunningServer } from '../support/server';
+import { expectRejection } from '../support/require-token';
 
 const signed = (token: JWT): string => token.signed as string;
 

@@ -12,9 +12,9 @@ import {
   JWT_SECRET,
   MissingConfigError,
 } from 'routing-controllers-jwt';
-import { hmacSecret, rsaPair } from './support/keys';
-import { isolateConfig } from './helpers/isolation';
-import { thrownBy } from './helpers/tokens';
+import { hmacSecret, rsaPair } from '../support/keys';
+import { isolateConfig } from '../support/isolation';
+import { thrownBy } from '../support/tokens';
 
 /** Sets the HS256 tokens in the global container. */
 function setGlobalTokens(issuer = 'global-issuer', secret = hmacSecret(64)): void {

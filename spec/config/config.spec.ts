@@ -22,9 +22,9 @@ import {
   MissingConfigError,
   MissingSignerError,
 } from 'routing-controllers-jwt';
-import { configFor, hmacSecret, rsaPair } from './support/keys';
-import { isolateConfig } from './helpers/isolation';
-import { thrownBy, without } from './helpers/tokens';
+import { configFor, hmacSecret, rsaPair } from '../support/keys';
+import { isolateConfig } from '../support/isolation';
+import { thrownBy, without } from '../support/tokens';
 
 /** A PEM in the one-line `.env` form: literal backslash-n escapes. */
 const escaped = (pem: string): string => pem.replace(/\n/g, '\\n');

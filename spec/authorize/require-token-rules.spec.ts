@@ -7,9 +7,9 @@ import 'reflect-metadata';
 import { expect } from 'chai';
 import { Get, JsonController, useExpressServer } from 'routing-controllers';
 import { AuthManager, currentToken, param, RequireToken, type Claims, type Scope } from 'routing-controllers-jwt';
-import { configFor } from './support/keys';
-import { bearer, listen, send, type Reply, type RunningServer } from './support/server';
-import { appWithManager, expectRejection, hs256Token, nowSeconds } from './fixtures/require-token';
+import { configFor } from '../support/keys';
+import { bearer, listen, send, type Reply, type RunningServer } from '../support/server';
+import { appWithManager, expectRejection, hs256Token, nowSeconds } from '../support/require-token';
 
 const ok = () => ({ sub: currentToken.sub });
 

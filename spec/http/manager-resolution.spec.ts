@@ -19,9 +19,9 @@ import {
   RequireToken,
   requireToken,
 } from 'routing-controllers-jwt';
-import { configFor, hmacSecret } from './support/keys';
-import { bearer, listen, send, type RunningServer } from './support/server';
-import { appWithManager, expectRejection } from './fixtures/require-token';
+import { configFor, hmacSecret } from '../support/keys';
+import { bearer, listen, send, type RunningServer } from '../support/server';
+import { appWithManager, expectRejection } from '../support/require-token';
 
 const CONFIG_NAMES = ['JWT_ISSUER', 'JWT_AUTHTYPE', 'JWT_SECRET', 'JWT_AUTHMAXAGE', 'JWT_REFRESHMAXAGE', 'JWT_PUBLICKEY'];
 const CONFIG_TOKENS = [JWT_ISSUER, JWT_AUTHTYPE, JWT_SECRET, JWT_AUTHMAXAGE, JWT_REFRESHMAXAGE, JWT_PUBLICKEY];
