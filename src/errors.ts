@@ -6,6 +6,51 @@
 import { ForbiddenError, HttpError, UnauthorizedError } from 'routing-controllers';
 
 /**
+ * Every error code the library uses, with what it means: one vocabulary for thrown errors (`ERR_JWT_*`) and for the
+ * answers to requests (`ERR_TOKEN_*`, `ERR_CSRF`, `ERR_REVOCATION_UNAVAILABLE`). Codes are stable; messages may change.
+ */
+export const ERROR_CODES = Object.freeze({
+  // Thrown by the library (configuration, programming errors).
+  ERR_JWT_AUTH: 'any other library error',
+  ERR_JWT_MISSING_SIGNER: 'a manager without a configuration was asked to sign or verify',
+  ERR_JWT_MISSING_CONFIG: 'a required configuration value is not set anywhere',
+  ERR_JWT_INVALID_CONFIG: 'a configuration value is set but unusable',
+  ERR_JWT_INVALID_TOKEN: 'convertToken/fromSignedToken got something that is not a well-formed token',
+  ERR_JWT_NO_TOKEN_CONTEXT: 'currentToken was read outside of a request that passed a guard',
+  // Answers to requests: 401.
+  ERR_TOKEN_MISSING: 'no token in the request',
+  ERR_TOKEN_HEADER: 'the Authorization header is not "Bearer <token>"',
+  ERR_TOKEN_MALFORMED: 'the token is not a well-formed compact JWS',
+  ERR_TOKEN_ALGORITHM: 'the token names another algorithm than its key\'s',
+  ERR_TOKEN_KEY: 'the token names a key that is not known',
+  ERR_TOKEN_KEY_UNAVAILABLE: 'the remote keys could not be loaded (fail closed)',
+  ERR_TOKEN_AUDIENCE: 'the token is for another audience',
+  ERR_TOKEN_CRITICAL_HEADER: 'the token has a critical header extension (RFC 7515 §4.1.11)',
+  ERR_TOKEN_SIGNATURE: 'the signature does not verify',
+  ERR_TOKEN_CLAIMS: 'registered claims are missing or of the wrong type',
+  ERR_TOKEN_ISSUER: 'the token is from another issuer',
+  ERR_TOKEN_EXPIRED: 'the token has expired',
+  ERR_TOKEN_NOT_YET_VALID: 'iat or nbf is in the future',
+  ERR_TOKEN_TYPE: 'an auth token where a refresh token is required, or the reverse',
+  ERR_TOKEN_REVOKED: 'the token, its family or its subject was revoked',
+  // 403.
+  ERR_TOKEN_FORBIDDEN_CLAIMS: 'a valid token without the required claims',
+  ERR_TOKEN_FORBIDDEN_SCOPE: 'a valid token without the required scope',
+  ERR_CSRF: 'a state-changing request with a cookie token lacks the CSRF header value',
+  // 503.
+  ERR_REVOCATION_UNAVAILABLE: 'the revocation store did not answer in time (fail closed)',
+} as const);
+
+/** Any code of `ERROR_CODES`. `switch (err.code)` on a library error narrows to the literal. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The codes of thrown library errors. */
+export type LibraryErrorCode = Extract<ErrorCode, `ERR_JWT_${string}`>;
+
+/** The codes of answers to requests (401, 403, 503). */
+export type RejectionCode = Exclude<ErrorCode, LibraryErrorCode>;
+
+/**
  * Base class of every error this library throws outside of an HTTP response.
  *
  * @example
@@ -17,7 +62,7 @@ import { ForbiddenError, HttpError, UnauthorizedError } from 'routing-controller
  */
 export class JwtAuthError extends Error {
   /** A stable, machine-readable identifier of the kind of failure. */
-  readonly code: string = 'ERR_JWT_AUTH';
+  readonly code: LibraryErrorCode = 'ERR_JWT_AUTH';
 
   constructor(message: string) {
     super(message);
@@ -89,7 +134,7 @@ export class NoTokenContextError extends JwtAuthError {
 /** What a rejection error is built from: its status, stable code and message. */
 export interface RejectionLike {
   readonly status: 401 | 403 | 503;
-  readonly code: string;
+  readonly code: RejectionCode;
   readonly message: string;
 }
 
@@ -97,7 +142,7 @@ export interface RejectionLike {
 export interface RejectionBody {
   name: string;
   message: string;
-  code: string;
+  code: RejectionCode;
 }
 
 type Headers = Readonly<Record<string, string>>;
@@ -107,7 +152,7 @@ type Headers = Readonly<Record<string, string>>;
  * response `headers` (which Express's final handler also applies), the `{ name, message, code }` body, and no stack:
  * a rejection is expected control flow, its stack would only show library frames to whoever prints it.
  */
-function adopt(error: Error & { code: string; headers: Headers }, name: string, rejection: RejectionLike, headers: Headers): void {
+function adopt(error: Error & { code: RejectionCode; headers: Headers }, name: string, rejection: RejectionLike, headers: Headers): void {
   error.name = name;
   error.code = rejection.code;
   error.headers = headers;
@@ -121,9 +166,11 @@ function adopt(error: Error & { code: string; headers: Headers }, name: string, 
  */
 export class TokenUnauthorizedError extends UnauthorizedError {
   /** The stable code, e.g. `ERR_TOKEN_EXPIRED`. */
-  declare code: string;
+  declare code: RejectionCode;
   /** The HTTP status, for plain Express error handlers. */
   readonly status = 401;
+  /** The HTTP status again, under the name Express error handlers often read (`res.status(err.statusCode)`). */
+  readonly statusCode = 401;
   /** Response headers (`WWW-Authenticate`). */
   declare headers: Headers;
 
@@ -143,9 +190,11 @@ export class TokenUnauthorizedError extends UnauthorizedError {
 /** 403: a valid token whose claims or scope do not match (and no matching `override`), or a missing CSRF value. */
 export class TokenForbiddenError extends ForbiddenError {
   /** The stable code, e.g. `ERR_TOKEN_FORBIDDEN_SCOPE`. */
-  declare code: string;
+  declare code: RejectionCode;
   /** The HTTP status, for plain Express error handlers. */
   readonly status = 403;
+  /** The HTTP status again, under the name Express error handlers often read (`res.status(err.statusCode)`). */
+  readonly statusCode = 403;
   /** Response headers (`WWW-Authenticate` with `error="insufficient_scope"`, none for CSRF). */
   declare headers: Headers;
 
@@ -164,9 +213,11 @@ export class TokenForbiddenError extends ForbiddenError {
 /** 503: the revocation store did not answer in time, so the request is refused rather than let through. */
 export class TokenUnavailableError extends HttpError {
   /** The stable code, `ERR_REVOCATION_UNAVAILABLE`. */
-  declare code: string;
+  declare code: RejectionCode;
   /** The HTTP status, for plain Express error handlers. */
   readonly status = 503;
+  /** The HTTP status again, under the name Express error handlers often read (`res.status(err.statusCode)`). */
+  readonly statusCode = 503;
   /** Response headers (`Retry-After`). */
   declare headers: Headers;
 

@@ -22,10 +22,15 @@ export {
   JWT_REFRESHMAXAGE,
   JWT_REVOCATIONSTORE,
   JWT_SECRET,
+  JWT_REVOCATIONTIMEOUT,
+  JWT_JWKSCOOLDOWN,
+  JWT_JWKSTIMEOUT,
+  JWT_JWKSMAXAGE,
   type ConfigName,
 } from './config/tokens';
 export type { ConfigSource, SettingsSource } from './config/sources';
 export {
+  ERROR_CODES,
   InvalidConfigError,
   InvalidTokenError,
   JwtAuthError,
@@ -35,9 +40,12 @@ export {
   TokenForbiddenError,
   TokenUnauthorizedError,
   TokenUnavailableError,
+  type ErrorCode,
+  type LibraryErrorCode,
   type RejectionBody,
+  type RejectionCode,
 } from './errors';
-export { JWT } from './token/jwt';
+export { JWT, type SignedJWT } from './token/jwt';
 export { MAX_TOKEN_LENGTH } from './token/compact';
 export { RESERVED_CLAIMS, TokenType, type ClaimValue, type Claims, type Scope } from './claims';
 export type { InvalidTokenReason, TokenCheck } from './token/verify';

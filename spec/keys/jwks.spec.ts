@@ -22,6 +22,9 @@ import {
   currentToken,
   InvalidConfigError,
   JWT_ISSUER,
+  JWT_JWKSCOOLDOWN,
+  JWT_JWKSMAXAGE,
+  JWT_JWKSTIMEOUT,
   JWT_JWKSURL,
   MissingSignerError,
   RequireToken,
@@ -88,6 +91,9 @@ class JwksEndpoint {
   keys: unknown[];
   #server: RunningServer | null = null;
 
+  static #generations = 0;
+  #generation = ++JwksEndpoint.#generations;
+
   constructor(keys: unknown[]) {
     this.keys = keys;
   }
@@ -102,13 +108,22 @@ class JwksEndpoint {
     return (this.#server as RunningServer).url;
   }
 
+  /**
+   * The set's URL. Managers of the same configuration share their remote keys for the life of the process, so each
+   * endpoint (and each `renew()`) gets a URL of its own: a test never inherits keys fetched by another.
+   */
   get url(): string {
-    return `${this.origin}/.well-known/jwks.json`;
+    return `${this.origin}/.well-known/jwks.json?generation=${this.#generation}`;
+  }
+
+  /** A new URL for the same endpoint, as a new configuration sees it. */
+  renew(): void {
+    this.#generation = ++JwksEndpoint.#generations;
   }
 
   #answer(request: IncomingMessage, response: ServerResponse): void {
     this.requests++;
-    this.paths.push(request.url ?? '');
+    this.paths.push(new URL(request.url ?? '/', 'http://endpoint').pathname);
     switch (this.mode) {
       case 'error':
         response.statusCode = 500;
@@ -136,15 +151,17 @@ class JwksEndpoint {
   }
 }
 
-/** Sets AuthManager's JWKS timing (seconds) for managers built afterwards; `restoreTiming` puts the defaults back. */
-const DEFAULT_TIMING = { cooldown: AuthManager.jwksCooldown, timeout: AuthManager.jwksTimeout, maxAge: AuthManager.jwksMaxAge };
+/**
+ * Sets the JWKS timing (seconds) of managers built afterwards, as typedi tokens (they apply below app settings and
+ * plain objects that do not set them); `restoreTiming` removes them, leaving the defaults.
+ */
 function timing(cooldown: number, timeout = 0.5, maxAge = 600): void {
-  AuthManager.jwksCooldown = cooldown;
-  AuthManager.jwksTimeout = timeout;
-  AuthManager.jwksMaxAge = maxAge;
+  Container.set(JWT_JWKSCOOLDOWN, cooldown);
+  Container.set(JWT_JWKSTIMEOUT, timeout);
+  Container.set(JWT_JWKSMAXAGE, maxAge);
 }
 function restoreTiming(): void {
-  timing(DEFAULT_TIMING.cooldown, DEFAULT_TIMING.timeout, DEFAULT_TIMING.maxAge);
+  Container.remove([JWT_JWKSCOOLDOWN, JWT_JWKSTIMEOUT, JWT_JWKSMAXAGE]);
 }
 
 const verifierFor = (url: string): AuthManager => new AuthManager({ JWT_ISSUER: ISSUER, JWT_JWKSURL: url });
@@ -357,13 +374,13 @@ describe('JWKS in: a verify-only manager with JWT_JWKSURL', () => {
     // The synchronous check uses the keys at hand: none yet.
     expect(refusal(verifier.checkToken(first))).to.equal('unknown_key');
     expect(endpoint.requests).to.equal(0);
-    expect(await verifier.checkTokenAsync(first)).to.include({ valid: true });
+    expect(await verifier.verify(first)).to.include({ valid: true });
     expect(endpoint.requests).to.equal(1);
     expect(endpoint.paths).to.deep.equal(['/.well-known/jwks.json']);
     for (let i = 0; i < 10; i++) {
       const token = signed(i % 2 ? esIssuer : rsIssuer, `user-${i}`);
       expect(decodeSegment(token, 0).kid).to.equal(i % 2 ? 'es-1' : 'rs-1');
-      const result = await verifier.checkTokenAsync(token);
+      const result = await verifier.verify(token);
       expect(result.valid, `token ${i}`).to.equal(true);
       if (result.valid) expect(result.token.sub).to.equal(`user-${i}`);
     }
@@ -376,7 +393,7 @@ describe('JWKS in: a verify-only manager with JWT_JWKSURL', () => {
     timing(0);
     const verifier = verifierFor(endpoint.url);
     const esIssuer = issuerManager();
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => verifier.checkTokenAsync(signed(esIssuer, `c${i}`))));
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => verifier.verify(signed(esIssuer, `c${i}`))));
     expect(results.every((result) => result.valid)).to.equal(true);
     expect(endpoint.requests).to.equal(1);
   });
@@ -385,16 +402,16 @@ describe('JWKS in: a verify-only manager with JWT_JWKSURL', () => {
     timing(0);
     const verifier = verifierFor(endpoint.url);
     const good = signed(issuerManager());
-    expect((await verifier.checkTokenAsync(good)).valid).to.equal(true);
+    expect((await verifier.verify(good)).valid).to.equal(true);
     const attacker = freshPair('ec', 'P-256');
-    expect(refusal(await verifier.checkTokenAsync(jws({ alg: 'ES256', kid: 'es-1' }, claimsFor(ISSUER), 'ES256', attacker.privateKey)))).to.equal('signature');
+    expect(refusal(await verifier.verify(jws({ alg: 'ES256', kid: 'es-1' }, claimsFor(ISSUER), 'ES256', attacker.privateKey)))).to.equal('signature');
     const [h, , s] = good.split('.');
-    expect(refusal(await verifier.checkTokenAsync(`${h}.${segment(claimsFor(ISSUER, { sub: 'admin' }))}.${s}`))).to.equal('signature');
-    expect(refusal(await verifier.checkTokenAsync(jws({ alg: 'ES256', kid: 'es-1' }, claimsFor('https://other.example'), 'ES256', es.privateKey))))
+    expect(refusal(await verifier.verify(`${h}.${segment(claimsFor(ISSUER, { sub: 'admin' }))}.${s}`))).to.equal('signature');
+    expect(refusal(await verifier.verify(jws({ alg: 'ES256', kid: 'es-1' }, claimsFor('https://other.example'), 'ES256', es.privateKey))))
       .to.equal('issuer');
     // alg "none" and an HS256 token keyed with the published public key under a published kid.
-    expect(refusal(await verifier.checkTokenAsync(`${segment({ alg: 'none', kid: 'es-1' })}.${segment(claimsFor(ISSUER))}.`))).to.equal('malformed');
-    expect(refusal(await verifier.checkTokenAsync(jws({ alg: 'HS256', kid: 'rs-1' }, claimsFor(ISSUER), 'HS256', rsa.publicKey)))).to.equal('algorithm');
+    expect(refusal(await verifier.verify(`${segment({ alg: 'none', kid: 'es-1' })}.${segment(claimsFor(ISSUER))}.`))).to.equal('malformed');
+    expect(refusal(await verifier.verify(jws({ alg: 'HS256', kid: 'rs-1' }, claimsFor(ISSUER), 'HS256', rsa.publicKey)))).to.equal('algorithm');
   });
 
   describe('fail closed: the endpoint down, broken or slow', () => {
@@ -404,7 +421,7 @@ describe('JWKS in: a verify-only manager with JWT_JWKSURL', () => {
         endpoint.mode = mode;
         const verifier = verifierFor(endpoint.url);
         const token = signed(issuerManager());
-        expect(refusal(await verifier.checkTokenAsync(token))).to.equal('key_unavailable');
+        expect(refusal(await verifier.verify(token))).to.equal('key_unavailable');
         expect(endpoint.requests).to.equal(1);
         expect(verifier.verifyToken(token)).to.equal(false);
       });
@@ -414,7 +431,7 @@ describe('JWKS in: a verify-only manager with JWT_JWKSURL', () => {
       timing(0);
       const verifier = verifierFor(endpoint.url);
       await endpoint.close();
-      expect(refusal(await verifier.checkTokenAsync(signed(issuerManager())))).to.equal('key_unavailable');
+      expect(refusal(await verifier.verify(signed(issuerManager())))).to.equal('key_unavailable');
     });
 
     it('down from the start: refused without a new fetch during the cooldown, then recovers once it is up', async () => {
@@ -422,15 +439,15 @@ describe('JWKS in: a verify-only manager with JWT_JWKSURL', () => {
       endpoint.mode = 'error';
       const verifier = verifierFor(endpoint.url);
       const esIssuer = issuerManager();
-      expect(refusal(await verifier.checkTokenAsync(signed(esIssuer, 'a')))).to.equal('key_unavailable');
-      expect(refusal(await verifier.checkTokenAsync(signed(esIssuer, 'b')))).to.equal('key_unavailable');
+      expect(refusal(await verifier.verify(signed(esIssuer, 'a')))).to.equal('key_unavailable');
+      expect(refusal(await verifier.verify(signed(esIssuer, 'b')))).to.equal('key_unavailable');
       expect(endpoint.requests).to.equal(1);
       endpoint.mode = 'serve';
       // Still within the cooldown: no fetch yet.
-      expect(refusal(await verifier.checkTokenAsync(signed(esIssuer, 'c')))).to.equal('key_unavailable');
+      expect(refusal(await verifier.verify(signed(esIssuer, 'c')))).to.equal('key_unavailable');
       expect(endpoint.requests).to.equal(1);
       await delay(550);
-      expect(await verifier.checkTokenAsync(signed(esIssuer, 'd'))).to.include({ valid: true });
+      expect(await verifier.verify(signed(esIssuer, 'd'))).to.include({ valid: true });
       expect(endpoint.requests).to.equal(2);
     });
 
@@ -440,7 +457,7 @@ describe('JWKS in: a verify-only manager with JWT_JWKSURL', () => {
       const verifier = verifierFor(endpoint.url);
       const esIssuer = issuerManager();
       const started = Date.now();
-      const results = await Promise.all([1, 2, 3].map((i) => verifier.checkTokenAsync(signed(esIssuer, `slow-${i}`))));
+      const results = await Promise.all([1, 2, 3].map((i) => verifier.verify(signed(esIssuer, `slow-${i}`))));
       const elapsed = Date.now() - started;
       for (const result of results) expect(refusal(result)).to.equal('key_unavailable');
       expect(elapsed, 'gave up after the timeout').to.be.within(150, 1500);
@@ -451,11 +468,11 @@ describe('JWKS in: a verify-only manager with JWT_JWKSURL', () => {
       timing(0);
       const verifier = verifierFor(endpoint.url);
       const esIssuer = issuerManager();
-      expect((await verifier.checkTokenAsync(signed(esIssuer, 'before'))).valid).to.equal(true);
+      expect((await verifier.verify(signed(esIssuer, 'before'))).valid).to.equal(true);
       endpoint.mode = 'error';
-      expect((await verifier.checkTokenAsync(signed(esIssuer, 'during'))).valid).to.equal(true);
+      expect((await verifier.verify(signed(esIssuer, 'during'))).valid).to.equal(true);
       const stranger = freshPair('ec', 'P-256');
-      expect(refusal(await verifier.checkTokenAsync(jws({ alg: 'ES256', kid: 'new-kid' }, claimsFor(ISSUER), 'ES256', stranger.privateKey))))
+      expect(refusal(await verifier.verify(jws({ alg: 'ES256', kid: 'new-kid' }, claimsFor(ISSUER), 'ES256', stranger.privateKey))))
         .to.equal('unknown_key');
       expect(endpoint.requests).to.equal(2);
     });
@@ -466,7 +483,7 @@ describe('JWKS in: a verify-only manager with JWT_JWKSURL', () => {
       timing(0);
       const verifier = verifierFor(endpoint.url);
       const oldIssuer = issuerManager();
-      expect((await verifier.checkTokenAsync(signed(oldIssuer, 'old'))).valid).to.equal(true);
+      expect((await verifier.verify(signed(oldIssuer, 'old'))).valid).to.equal(true);
       expect(endpoint.requests).to.equal(1);
       // The issuer adds a new key and makes it current, and publishes it.
       const next = freshPair('ec', 'P-256');
@@ -477,11 +494,11 @@ describe('JWKS in: a verify-only manager with JWT_JWKSURL', () => {
       endpoint.keys = [...ISSUER_JWKS, publicJwk(next.publicKey, 'es-2', 'ES256')];
       const rotated = signed(newIssuer, 'new');
       expect(decodeSegment(rotated, 0).kid).to.equal('es-2');
-      expect(await verifier.checkTokenAsync(rotated)).to.include({ valid: true });
+      expect(await verifier.verify(rotated)).to.include({ valid: true });
       expect(endpoint.requests).to.equal(2);
       for (let i = 0; i < 5; i++) {
-        expect((await verifier.checkTokenAsync(signed(newIssuer, `n${i}`))).valid).to.equal(true);
-        expect((await verifier.checkTokenAsync(signed(oldIssuer, `o${i}`))).valid).to.equal(true);
+        expect((await verifier.verify(signed(newIssuer, `n${i}`))).valid).to.equal(true);
+        expect((await verifier.verify(signed(oldIssuer, `o${i}`))).valid).to.equal(true);
       }
       expect(endpoint.requests).to.equal(2);
     });
@@ -492,15 +509,15 @@ describe('JWKS in: a verify-only manager with JWT_JWKSURL', () => {
       const attacker = freshPair('ec', 'P-256');
       const randomKidToken = (): string =>
         jws({ alg: 'ES256', kid: randomBytes(12).toString('base64url') }, claimsFor(ISSUER), 'ES256', attacker.privateKey);
-      expect((await verifier.checkTokenAsync(signed(issuerManager()))).valid).to.equal(true);
+      expect((await verifier.verify(signed(issuerManager()))).valid).to.equal(true);
       expect(endpoint.requests).to.equal(1);
-      const burst = await Promise.all(Array.from({ length: 25 }, () => verifier.checkTokenAsync(randomKidToken())));
+      const burst = await Promise.all(Array.from({ length: 25 }, () => verifier.verify(randomKidToken())));
       for (const result of burst) expect(refusal(result)).to.equal('unknown_key');
       expect(endpoint.requests, 'within the cooldown of the first fetch').to.equal(1);
       await delay(1050);
-      const second = await Promise.all(Array.from({ length: 25 }, () => verifier.checkTokenAsync(randomKidToken())));
+      const second = await Promise.all(Array.from({ length: 25 }, () => verifier.verify(randomKidToken())));
       for (const result of second) expect(refusal(result)).to.equal('unknown_key');
-      for (let i = 0; i < 10; i++) expect(refusal(await verifier.checkTokenAsync(randomKidToken()))).to.equal('unknown_key');
+      for (let i = 0; i < 10; i++) expect(refusal(await verifier.verify(randomKidToken()))).to.equal('unknown_key');
       expect(endpoint.requests, 'one fetch for the whole second cooldown').to.equal(2);
     });
 
@@ -508,7 +525,7 @@ describe('JWKS in: a verify-only manager with JWT_JWKSURL', () => {
       timing(0, 0.5, 0.3);
       const verifier = verifierFor(endpoint.url);
       const esIssuer = issuerManager();
-      expect((await verifier.checkTokenAsync(signed(esIssuer, 'one'))).valid).to.equal(true);
+      expect((await verifier.verify(signed(esIssuer, 'one'))).valid).to.equal(true);
       expect(endpoint.requests).to.equal(1);
       await delay(350);
       // Answered from the keys at hand, synchronously.
@@ -521,13 +538,13 @@ describe('JWKS in: a verify-only manager with JWT_JWKSURL', () => {
       const verifier = verifierFor(endpoint.url);
       const esIssuer = issuerManager();
       const rsIssuer = rsIssuerManager();
-      expect((await verifier.checkTokenAsync(signed(rsIssuer, 'rs-before'))).valid).to.equal(true);
+      expect((await verifier.verify(signed(rsIssuer, 'rs-before'))).valid).to.equal(true);
       endpoint.keys = [publicJwk(es.publicKey, 'es-1', 'ES256')];
       await delay(350);
-      expect((await verifier.checkTokenAsync(signed(esIssuer, 'trigger'))).valid).to.equal(true);
+      expect((await verifier.verify(signed(esIssuer, 'trigger'))).valid).to.equal(true);
       await until(() => endpoint.requests === 2);
       await delay(50);
-      expect(refusal(await verifier.checkTokenAsync(signed(rsIssuer, 'rs-after')))).to.equal('unknown_key');
+      expect(refusal(await verifier.verify(signed(rsIssuer, 'rs-after')))).to.equal('unknown_key');
     });
 
     it('security: a key dropped from the remote set also stops verifying tokens verified (and cached) before', async () => {
@@ -535,14 +552,14 @@ describe('JWKS in: a verify-only manager with JWT_JWKSURL', () => {
       const verifier = verifierFor(endpoint.url);
       const esIssuer = issuerManager();
       const cachedRs = signed(rsIssuerManager(), 'rs-cached');
-      expect((await verifier.checkTokenAsync(cachedRs)).valid).to.equal(true);
+      expect((await verifier.verify(cachedRs)).valid).to.equal(true);
       expect(verifier.cachedTokenCount).to.equal(1);
       endpoint.keys = [publicJwk(es.publicKey, 'es-1', 'ES256')];
       await delay(350);
-      expect((await verifier.checkTokenAsync(signed(esIssuer, 'trigger'))).valid).to.equal(true);
+      expect((await verifier.verify(signed(esIssuer, 'trigger'))).valid).to.equal(true);
       await until(() => endpoint.requests === 2);
       await delay(50);
-      expect(refusal(await verifier.checkTokenAsync(cachedRs))).to.equal('unknown_key');
+      expect(refusal(await verifier.verify(cachedRs))).to.equal('unknown_key');
     });
   });
 
@@ -566,7 +583,7 @@ describe('JWKS in: a verify-only manager with JWT_JWKSURL', () => {
       ];
       const verifier = verifierFor(endpoint.url);
       const claims = claimsFor(ISSUER);
-      expect((await verifier.checkTokenAsync(jws({ alg: 'ES256', kid: 'good' }, claims, 'ES256', es.privateKey))).valid).to.equal(true);
+      expect((await verifier.verify(jws({ alg: 'ES256', kid: 'good' }, claims, 'ES256', es.privateKey))).valid).to.equal(true);
       const attempts: Array<[string, string]> = [
         [jws({ alg: 'HS256', kid: 'oct' }, claims, 'HS256', hmac), 'oct'],
         [jws({ alg: 'ES256', kid: 'enc' }, claims, 'ES256', enc.privateKey), 'use enc'],
@@ -576,7 +593,7 @@ describe('JWKS in: a verify-only manager with JWT_JWKSURL', () => {
         [jws({ alg: 'PS256', kid: 'ps-on-ec' }, claims, 'ES256', es.privateKey), 'EC as PS256'],
         [jws({ alg: 'ES256', kid: 'no-alg' }, claims, 'ES256', noAlg.privateKey), 'no alg'],
       ];
-      for (const [token, what] of attempts) expect(refusal(await verifier.checkTokenAsync(token)), what).to.equal('unknown_key');
+      for (const [token, what] of attempts) expect(refusal(await verifier.verify(token)), what).to.equal('unknown_key');
       expect(endpoint.requests).to.equal(1);
     });
 
@@ -596,7 +613,7 @@ describe('JWKS in: a verify-only manager with JWT_JWKSURL', () => {
           { alg: 'ES256', kid: 'es-1', jku: elsewhere.url, jwk: publicJwk(attacker.publicKey, 'es-1', 'ES256') },
         ];
         for (const header of headers) {
-          expect((await verifier.checkTokenAsync(jws(header, claims, 'ES256', attacker.privateKey))).valid, JSON.stringify(header).slice(0, 60))
+          expect((await verifier.verify(jws(header, claims, 'ES256', attacker.privateKey))).valid, JSON.stringify(header).slice(0, 60))
             .to.equal(false);
         }
         expect(elsewhere.requests, 'the server the tokens point to').to.equal(0);
@@ -683,6 +700,7 @@ describe('JWKS in, over HTTP: the verifier service answers 200 or 401, never 500
     endpoint.keys = [...ISSUER_JWKS];
     Container.reset();
     Container.set(JWT_ISSUER, ISSUER);
+    endpoint.renew();
     Container.set(JWT_JWKSURL, endpoint.url);
   });
 

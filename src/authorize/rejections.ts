@@ -3,14 +3,14 @@
  * and the `WWW-Authenticate` header of RFC 6750 §3. Messages never contain the token, the
  * secret or the expected issuer.
  */
-import { TokenForbiddenError, TokenUnauthorizedError, TokenUnavailableError, type RejectionBody } from '../errors';
+import { TokenForbiddenError, TokenUnauthorizedError, TokenUnavailableError, type RejectionBody, type RejectionCode } from '../errors';
 import type { InvalidTokenReason } from '../token/verify';
 
 /** One way a request can be refused. */
 export interface Rejection {
   readonly status: 401 | 403 | 503;
   /** Stable, machine-readable code, e.g. `ERR_TOKEN_EXPIRED`. */
-  readonly code: string;
+  readonly code: RejectionCode;
   readonly message: string;
   /** The RFC 6750 error code; absent when the request carried no token at all (§3.1). */
   readonly bearerError: 'invalid_token' | 'insufficient_scope' | undefined;
@@ -22,7 +22,7 @@ export interface Rejection {
 
 const NAMES = { 401: 'TokenUnauthorizedError', 403: 'TokenForbiddenError', 503: 'TokenUnavailableError' } as const;
 
-const reject = (status: Rejection['status'], code: string, message: string, bearerError: Rejection['bearerError']): Rejection => {
+const reject = (status: Rejection['status'], code: RejectionCode, message: string, bearerError: Rejection['bearerError']): Rejection => {
   const name = NAMES[status];
   const body: RejectionBody = { name, message, code };
   return Object.freeze({ status, code, message, bearerError, name, body: JSON.stringify(body) });

@@ -5,21 +5,27 @@
 import { createSecretKey } from 'node:crypto';
 import { AuthType } from '../keys/algorithms';
 import { AuthData, MAX_AGE_LIMIT } from '../keys/auth-data';
-import { InvalidConfigError } from '../errors';
 import { KeyError, isKeyObject, normalizePem, privateSigningKey, publicVerifyingKey, type KeyInput } from '../keys/key-material';
 import { keysFromEntries, type SignerSettings } from '../keys/key-ring';
 import { thumbprint } from '../keys/jwk';
-import { jwksUrl } from '../keys/remote-jwks';
+import { jwksUrl, type RemoteJwksTiming } from '../keys/remote-jwks';
 import type { VerificationKey } from '../keys/verification-key';
 import type { VerifyPolicy } from '../token/verify';
 import type { RevocationStore } from '../sessions/revocation-store';
-import { isMissing, readValue, required, type ConfigLayers } from './sources';
+import { InvalidConfigError, MissingConfigError } from '../errors';
+import type { RawConfig } from './sources';
 import type { ConfigName } from './tokens';
 
+function required(raw: RawConfig, name: ConfigName): unknown {
+  const value = raw[name];
+  if (value === undefined) throw new MissingConfigError(name);
+  return value;
+}
+
 /** A whole number in [0, limit], from a number or a decimal string. */
-function wholeNumber(layers: ConfigLayers, name: ConfigName, fallback: number, limit: number, what: string): number {
-  const value = readValue(layers, name);
-  if (isMissing(value)) return fallback;
+function wholeNumber(raw: RawConfig, name: ConfigName, fallback: number, limit: number, what: string): number {
+  const value = raw[name];
+  if (value === undefined) return fallback;
   const parsed = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
   if (typeof parsed !== 'number' || !Number.isSafeInteger(parsed) || parsed < 0 || parsed > limit) {
     throw new InvalidConfigError(name, `must be a whole, non-negative number ${what} (at most ${limit})`);
@@ -27,8 +33,20 @@ function wholeNumber(layers: ConfigLayers, name: ConfigName, fallback: number, l
   return parsed;
 }
 
-const maxAge = (layers: ConfigLayers, name: ConfigName, fallback: number): number =>
-  wholeNumber(layers, name, fallback, MAX_AGE_LIMIT, 'of seconds, e.g. 3600,');
+const maxAge = (raw: RawConfig, name: ConfigName, fallback: number): number =>
+  wholeNumber(raw, name, fallback, MAX_AGE_LIMIT, 'of seconds, e.g. 3600,');
+
+/** Seconds as a finite number (decimals allowed) in (0, limit], or [0, limit] when zero is allowed. */
+function seconds(raw: RawConfig, name: ConfigName, fallback: number, limit: number, zeroAllowed = false): number {
+  const value = raw[name];
+  if (value === undefined) return fallback;
+  const parsed = typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value;
+  if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed < 0 || (parsed === 0 && !zeroAllowed) || parsed > limit) {
+    const least = zeroAllowed ? 'a non-negative' : 'a positive';
+    throw new InvalidConfigError(name, `must be ${least} number of seconds, at most ${limit}`);
+  }
+  return parsed;
+}
 
 /** The most verified tokens a cache may hold. */
 export const MAX_CACHE_SIZE = 1_000_000;
@@ -47,8 +65,8 @@ function keyInput(value: unknown, name: ConfigName, authType: AuthType): KeyInpu
 
 /** Fallback max ages, read at configuration time so that changing AuthManager's statics takes effect. */
 export interface MaxAgeDefaults {
-  authMaxAge: number;
-  refreshMaxAge: number;
+  readonly authMaxAge: number;
+  readonly refreshMaxAge: number;
 }
 
 /** The maximum clock-skew leeway, in seconds. */
@@ -62,12 +80,16 @@ export interface ResolvedConfig {
   keys: VerificationKey[];
   policy: VerifyPolicy;
   cacheSize: number;
-  /** A remote JWK Set to verify with, when configured. */
-  jwksUrl: URL | null;
+  /** A remote JWK Set to verify with and its timing, when configured. */
+  remote: { readonly url: URL; readonly timing: RemoteJwksTiming } | null;
   /** The revocation store, when one is configured. */
   revocationStore: RevocationStore | null;
   /** Whether auth tokens get a jti and are checked for revocation. */
   authJti: boolean;
+  /** Milliseconds a revocation-store call may take before the answer is 503. */
+  revocationTimeoutMs: number;
+  /** The refresh-token max age (also of verify-only configurations): the least time a family stays revoked. */
+  refreshMaxAge: number;
 }
 
 function isRevocationStore(value: unknown): value is RevocationStore {
@@ -76,26 +98,26 @@ function isRevocationStore(value: unknown): value is RevocationStore {
     && typeof store.revoke === 'function' && typeof store.isRevoked === 'function' && typeof store.use === 'function';
 }
 
-function flag(layers: ConfigLayers, name: ConfigName): boolean {
-  const value = readValue(layers, name);
-  if (isMissing(value) || value === false || value === 'false' || value === '0') return false;
+function flag(raw: RawConfig, name: ConfigName): boolean {
+  const value = raw[name];
+  if (value === undefined || value === false || value === 'false' || value === '0') return false;
   if (value === true || value === 'true' || value === '1') return true;
   throw new InvalidConfigError(name, 'must be true or false');
 }
 
-function optionalString(layers: ConfigLayers, name: ConfigName, why: string): string | null {
-  const value = readValue(layers, name);
-  if (isMissing(value)) return null;
+function optionalString(raw: RawConfig, name: ConfigName, why: string): string | null {
+  const value = raw[name];
+  if (value === undefined) return null;
   if (typeof value !== 'string' || value.trim() === '') throw new InvalidConfigError(name, why);
   return value;
 }
 
 /** The one-key configuration: JWT_AUTHTYPE, JWT_SECRET (and JWT_PUBLICKEY). */
-function singleKey(layers: ConfigLayers, settings: SignerSettings): { signer: AuthData; keys: VerificationKey[] } {
-  const authTypeValue = required(layers, 'JWT_AUTHTYPE');
+function singleKey(raw: RawConfig, settings: SignerSettings): { signer: AuthData; keys: VerificationKey[] } {
+  const authTypeValue = required(raw, 'JWT_AUTHTYPE');
   const authType = authTypeValue instanceof AuthType ? authTypeValue : AuthType.from(String(authTypeValue));
-  const secret = keyInput(required(layers, 'JWT_SECRET'), 'JWT_SECRET', authType);
-  const publicKey = authType.family !== 'hmac' ? keyInput(required(layers, 'JWT_PUBLICKEY'), 'JWT_PUBLICKEY', authType) : null;
+  const secret = keyInput(required(raw, 'JWT_SECRET'), 'JWT_SECRET', authType);
+  const publicKey = authType.family !== 'hmac' ? keyInput(required(raw, 'JWT_PUBLICKEY'), 'JWT_PUBLICKEY', authType) : null;
   let signer: AuthData;
   try {
     // An asymmetric key gets its RFC 7638 thumbprint as kid, so that it can be published in a JWK Set; tokens
@@ -124,44 +146,53 @@ function singleKey(layers: ConfigLayers, settings: SignerSettings): { signer: Au
  * @throws MissingConfigError naming the first required value that is not set.
  * @throws InvalidConfigError naming the value that is unusable, with how to fix it.
  */
-export function resolveConfig(layers: ConfigLayers, defaults: MaxAgeDefaults & { cacheSize: number }): ResolvedConfig {
-  const issuer = required(layers, 'JWT_ISSUER');
+export function resolveConfig(raw: RawConfig, defaults: MaxAgeDefaults & { readonly cacheSize: number }): ResolvedConfig {
+  const issuer = required(raw, 'JWT_ISSUER');
   if (typeof issuer !== 'string' || issuer.trim() === '') {
     throw new InvalidConfigError('JWT_ISSUER', 'must be a non-empty string (an empty issuer would disable the issuer check)');
   }
-  const audience = optionalString(layers, 'JWT_AUDIENCE', 'must be a non-empty string');
-  const leeway = wholeNumber(layers, 'JWT_LEEWAY', 0, MAX_LEEWAY, 'of seconds');
+  const audience = optionalString(raw, 'JWT_AUDIENCE', 'must be a non-empty string');
+  const leeway = wholeNumber(raw, 'JWT_LEEWAY', 0, MAX_LEEWAY, 'of seconds');
   const settings: SignerSettings = {
     issuer,
     audience,
-    authMaxAge: maxAge(layers, 'JWT_AUTHMAXAGE', defaults.authMaxAge),
-    refreshMaxAge: maxAge(layers, 'JWT_REFRESHMAXAGE', defaults.refreshMaxAge),
+    authMaxAge: maxAge(raw, 'JWT_AUTHMAXAGE', defaults.authMaxAge),
+    refreshMaxAge: maxAge(raw, 'JWT_REFRESHMAXAGE', defaults.refreshMaxAge),
   };
-  const ring = readValue(layers, 'JWT_KEYS');
-  const remote = readValue(layers, 'JWT_JWKSURL');
-  const jwks = isMissing(remote) ? null : jwksUrl(remote);
+  const ring = raw.JWT_KEYS;
+  const remote = raw.JWT_JWKSURL;
+  const jwks = remote === undefined ? null : jwksUrl(remote);
   let setup: { signer: AuthData | null; keys: VerificationKey[] };
-  if (!isMissing(ring)) {
-    if (!isMissing(readValue(layers, 'JWT_SECRET'))) {
+  if (ring !== undefined) {
+    if (raw.JWT_SECRET !== undefined) {
       throw new InvalidConfigError('JWT_KEYS', 'set either JWT_KEYS or JWT_AUTHTYPE/JWT_SECRET, not both');
     }
     setup = keysFromEntries(ring, settings);
-  } else if (jwks !== null && isMissing(readValue(layers, 'JWT_SECRET'))) {
+  } else if (jwks !== null && raw.JWT_SECRET === undefined) {
     setup = { signer: null, keys: [] };
   } else {
-    setup = singleKey(layers, settings);
+    setup = singleKey(raw, settings);
   }
   return {
     ...setup,
     policy: Object.freeze({ issuer, audience, leeway }),
-    cacheSize: wholeNumber(layers, 'JWT_CACHESIZE', defaults.cacheSize, MAX_CACHE_SIZE, 'of tokens, 0 to turn the cache off,'),
-    jwksUrl: jwks,
+    cacheSize: wholeNumber(raw, 'JWT_CACHESIZE', defaults.cacheSize, MAX_CACHE_SIZE, 'of tokens, 0 to turn the cache off,'),
+    remote: jwks === null ? null : Object.freeze({
+      url: jwks,
+      timing: Object.freeze({
+        cooldownMs: seconds(raw, 'JWT_JWKSCOOLDOWN', 30, 3600, true) * 1000,
+        timeoutMs: seconds(raw, 'JWT_JWKSTIMEOUT', 5, 60) * 1000,
+        maxAgeMs: seconds(raw, 'JWT_JWKSMAXAGE', 600, 86400) * 1000,
+      }),
+    }),
     revocationStore: (() => {
-      const store = readValue(layers, 'JWT_REVOCATIONSTORE');
-      if (isMissing(store)) return null;
+      const store = raw.JWT_REVOCATIONSTORE;
+      if (store === undefined) return null;
       if (!isRevocationStore(store)) throw new InvalidConfigError('JWT_REVOCATIONSTORE', 'must implement revoke, isRevoked and use (e.g. a RedisRevocationStore)');
       return store;
     })(),
-    authJti: flag(layers, 'JWT_AUTHJTI'),
+    authJti: flag(raw, 'JWT_AUTHJTI'),
+    revocationTimeoutMs: seconds(raw, 'JWT_REVOCATIONTIMEOUT', 1, 60) * 1000,
+    refreshMaxAge: settings.refreshMaxAge,
   };
 }

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { Container, type ContainerInstance } from 'typedi';
-import { InvalidConfigError, MissingConfigError } from '../errors';
+import { InvalidConfigError } from '../errors';
 import { TOKENS, type ConfigName } from './tokens';
 
 /** An Express application (or anything with Express-style `settings`). */
@@ -34,12 +34,12 @@ export function readDotenv(path: string): Record<string, string> {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new InvalidConfigError('dotenvPath', `cannot read the .env file ${JSON.stringify(path)} (${code})`);
+    throw new InvalidConfigError('dotenvPath', `cannot read the .env file (${code}); check the dotenvPath given to AuthManager`);
   }
   return parseEnv(text) as Record<string, string>;
 }
 
-export const isMissing = (value: unknown): boolean => value === undefined || value === null || value === '';
+const isMissing = (value: unknown): boolean => value === undefined || value === null || value === '';
 
 function readFromContainer(container: ContainerInstance | undefined, name: ConfigName): unknown {
   const token = TOKENS[name];
@@ -48,7 +48,7 @@ function readFromContainer(container: ContainerInstance | undefined, name: Confi
 }
 
 /** Resolves one value: the source first, then the container's token, then the environment and the `.env` file. */
-export function readValue(layers: ConfigLayers, name: ConfigName): unknown {
+function readValue(layers: ConfigLayers, name: ConfigName): unknown {
   const { source } = layers;
   if (source !== undefined && source !== null) {
     // Express settings are read as app.get() reads them: a mounted sub-app inherits its parent's through the
@@ -63,8 +63,15 @@ export function readValue(layers: ConfigLayers, name: ConfigName): unknown {
   return layers.dotenv?.[name];
 }
 
-export function required(layers: ConfigLayers, name: ConfigName): unknown {
-  const value = readValue(layers, name);
-  if (isMissing(value)) throw new MissingConfigError(name);
-  return value;
+/** Every configuration value that is set, by name, read once from the layers. */
+export type RawConfig = Readonly<Partial<Record<ConfigName, unknown>>>;
+
+/** Reads every value once; values that are missing (unset, null or empty) are left out. */
+export function readConfig(layers: ConfigLayers): RawConfig {
+  const raw: Partial<Record<ConfigName, unknown>> = {};
+  for (const name of Object.keys(TOKENS) as ConfigName[]) {
+    const value = readValue(layers, name);
+    if (!isMissing(value)) raw[name] = value;
+  }
+  return Object.freeze(raw);
 }

@@ -36,6 +36,17 @@ export const JWT_AUDIENCE = new Token<string>('JWT_AUDIENCE');
 export const JWT_REVOCATIONSTORE = new Token<RevocationStore>('JWT_REVOCATIONSTORE');
 /** `true` to give auth tokens a `jti` and check them for revocation on every request. Default false. */
 export const JWT_AUTHJTI = new Token<boolean | string>('JWT_AUTHJTI');
+/**
+ * Seconds the revocation store may take before a request is answered 503 (fail closed); more than 0, at most 60.
+ * @default 1
+ */
+export const JWT_REVOCATIONTIMEOUT = new Token<number | string>('JWT_REVOCATIONTIMEOUT');
+/** Seconds between two fetches of the remote JWK Set (also when tokens name unknown keys); at most 3600. @default 30 */
+export const JWT_JWKSCOOLDOWN = new Token<number | string>('JWT_JWKSCOOLDOWN');
+/** Seconds a fetch of the remote JWK Set may take; more than 0, at most 60. @default 5 */
+export const JWT_JWKSTIMEOUT = new Token<number | string>('JWT_JWKSTIMEOUT');
+/** Seconds after which remote keys are reloaded in the background; more than 0, at most 86400. @default 600 */
+export const JWT_JWKSMAXAGE = new Token<number | string>('JWT_JWKSMAXAGE');
 
 export const TOKENS = {
   JWT_ISSUER,
@@ -51,6 +62,10 @@ export const TOKENS = {
   JWT_AUDIENCE,
   JWT_REVOCATIONSTORE,
   JWT_AUTHJTI,
+  JWT_REVOCATIONTIMEOUT,
+  JWT_JWKSCOOLDOWN,
+  JWT_JWKSTIMEOUT,
+  JWT_JWKSMAXAGE,
 } as const;
 
 /** The name of a configuration value. */

@@ -5,13 +5,14 @@
  */
 import { AsyncResource } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AuthManager } from '../auth-manager';
+import { runtimeOf } from '../auth-manager';
+import type { Runtime } from '../config/runtime';
 import type { RouteParams } from '../authorize/match-claims';
 import { currentContext, runWithContext, type ChallengeTarget, type TokenContext } from '../context';
-import { JwtAuthError } from '../errors';
+import { JwtAuthError, MissingSignerError } from '../errors';
 import type { JWT } from '../token/jwt';
 import { checkCsrf } from '../authorize/csrf';
-import { REJECTIONS, quotedRealm, type Rejection } from '../authorize/rejections';
+import { REJECTIONS, type Rejection } from '../authorize/rejections';
 import { extractBearerToken, extractCookieToken, type Extraction, type RequestLike } from './extract-token';
 import { authorize, type TokenRequirement } from '../authorize/requirement';
 import { resolveManager } from './resolve-manager';
@@ -26,23 +27,9 @@ import type { TokenCheck } from '../token/verify';
 
 /** What checking a request gives: the verified token, a rejection, or a configuration error. */
 export type GuardOutcome =
-  | { token: JWT; rejection?: undefined; configError?: undefined }
+  | { token: JWT; runtime: Runtime; rejection?: undefined; configError?: undefined }
   | { token?: undefined; rejection: Rejection; realm: string | undefined; configError?: undefined }
   | { token?: undefined; rejection?: undefined; configError: JwtAuthError };
-
-// The realm of each issuer, quoted once (a service has one issuer, or a few).
-const realms = new Map<string, string>();
-
-function realmOf(manager: AuthManager): string | undefined {
-  const issuer = manager.issuer;
-  if (issuer === null) return undefined;
-  let realm = realms.get(issuer);
-  if (realm === undefined) {
-    realm = quotedRealm(issuer);
-    realms.set(issuer, realm);
-  }
-  return realm;
-}
 
 // Stream events of the request (body parsing, uploads) are emitted from the socket's async context; binding the
 // request's emit to the token's context keeps currentToken readable in whatever runs after them.
@@ -72,36 +59,35 @@ export class TokenGuard {
    * remote JWK Set (it may have to fetch keys) or the token must be looked up in the revocation store.
    */
   check(request: RequestLike, response?: unknown): GuardOutcome | Promise<GuardOutcome> {
-    let manager: AuthManager;
+    let runtime: Runtime;
     try {
-      manager = resolveManager(request, response);
+      const manager = resolveManager(request, response);
+      const found = runtimeOf(manager);
+      if (found === undefined) throw new MissingSignerError();
+      runtime = found;
     } catch (error) {
       if (error instanceof JwtAuthError) return { configError: error };
       throw error;
     }
-    const realm = realmOf(manager);
+    const { realm } = runtime;
     const extraction = this.#extract(request);
     if (extraction.rejection) return { rejection: extraction.rejection, realm };
-    try {
-      if (manager.verifiesRemotely) {
-        return manager.checkTokenAsync(extraction.token).then((result) => this.#verdict(result, request, realm, manager));
-      }
-      return this.#verdict(manager.checkToken(extraction.token), request, realm, manager);
-    } catch (error) {
-      if (error instanceof JwtAuthError) return { configError: error };
-      throw error;
-    }
+    // Synchronous unless remote keys must be fetched.
+    const result = runtime.verifier.checkWithRemote(extraction.token);
+    if (result instanceof Promise) return result.then((settled) => this.#verdict(settled, request, runtime));
+    return this.#verdict(result, request, runtime);
   }
 
-  #verdict(result: TokenCheck, request: RequestLike, realm: string | undefined, manager: AuthManager): GuardOutcome | Promise<GuardOutcome> {
+  #verdict(result: TokenCheck, request: RequestLike, runtime: Runtime): GuardOutcome | Promise<GuardOutcome> {
+    const { realm } = runtime;
     if (!result.valid) return { rejection: REJECTIONS[result.reason], realm };
     const { token } = result;
     const rejection = authorize(token, this.requirement, request.params ?? {}) ?? checkCsrf(token, this.requirement, (request as { method?: string }).method, request.headers);
     if (rejection) return { rejection, realm };
-    if (!manager.needsRevocationCheck(token)) return { token };
+    if (!runtime.sessions.needsCheck(token)) return { token, runtime };
     // Refresh tokens always, auth tokens with a jti: ask the store, within a bounded time (fail closed).
-    return manager.revocationStatus(token).then((status): GuardOutcome => {
-      if (status === 'valid') return { token };
+    return runtime.sessions.status(token).then((status): GuardOutcome => {
+      if (status === 'valid') return { token, runtime };
       return { rejection: status === 'revoked' ? REJECTIONS.revoked : REJECTIONS.revocationUnavailable, realm };
     });
   }

@@ -87,7 +87,8 @@ export class AuthType {
     const found = AuthType.table.find((entry) => entry.name === name);
     if (!found) {
       const names = AuthType.table.map((entry) => entry.name).join(', ');
-      throw new InvalidConfigError('JWT_AUTHTYPE', `${JSON.stringify(String(name))} is not supported; use one of ${names}`);
+      // The value is never repeated: a secret pasted here by mistake must not reach a log or a response body.
+      throw new InvalidConfigError('JWT_AUTHTYPE', `is not a supported algorithm; use one of ${names}`);
     }
     return found;
   }

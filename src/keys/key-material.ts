@@ -70,7 +70,8 @@ export function hmacSecretKey(secret: KeyInput, authType: AuthType): KeyObject {
   if (size < authType.hashSize) {
     throw new KeyError(
       'secret',
-      `an ${authType.name} secret must be at least ${authType.hashSize} bytes (RFC 7518 §3.2); got ${size}. ` +
+      // The secret's actual length is not said: it narrows a guess of the secret.
+      `an ${authType.name} secret must be at least ${authType.hashSize} bytes (RFC 7518 §3.2). ` +
         `Generate one with: node -e "console.log(require('crypto').randomBytes(${authType.hashSize}).toString('base64url'))"`,
     );
   }

@@ -124,7 +124,7 @@ export function keysFromEntries(value: unknown, settings: SignerSettings): KeySe
     if (!isEntry(entry)) throw entryError(index, 'must be an object');
     const { kid, alg, secret, privateKey, publicKey, current } = entry;
     if (typeof kid !== 'string' || kid === '') throw entryError(index, 'needs a kid (a non-empty string)');
-    if (kids.has(kid)) throw entryError(index, `kid ${JSON.stringify(kid)} is used twice`);
+    if (kids.has(kid)) throw entryError(index, 'its kid is the same as an earlier key\'s; give every key its own kid');
     kids.add(kid);
     if (typeof alg !== 'string') throw entryError(index, 'needs an alg, e.g. "ES256"');
     const authType = (() => {
@@ -137,12 +137,16 @@ export function keysFromEntries(value: unknown, settings: SignerSettings): KeySe
     const signing = authType.family === 'hmac' ? secret : privateKey;
     if (current !== undefined && typeof current !== 'boolean') throw entryError(index, 'current must be true or false');
     try {
+      // Each key is read once; the signer below is built from these KeyObjects, not from the text again.
       let verifying: KeyObject;
+      let signingKey: KeyObject | null;
       if (authType.family === 'hmac') {
         if (signing === undefined) throw new KeyError('secret', `${alg} needs a secret`);
         verifying = hmacSecretKey(signing as KeyInput, authType);
+        signingKey = verifying;
       } else {
         const privateKeyObject = signing === undefined ? null : privateSigningKey(pemOrKey(signing), authType);
+        signingKey = privateKeyObject;
         verifying = publicKey !== undefined
           ? publicVerifyingKey(pemOrKey(publicKey), authType)
           : privateKeyObject !== null ? createPublicKey(privateKeyObject) : missing(alg);
@@ -151,10 +155,10 @@ export function keysFromEntries(value: unknown, settings: SignerSettings): KeySe
         }
       }
       keys.push(Object.freeze({ kid, authType, key: verifying }));
-      if (signing !== undefined && (current === true || (current === undefined && entries.length === 1))) {
+      if (signingKey !== null && (current === true || (current === undefined && entries.length === 1))) {
         signers++;
         const options = { kid, audience: settings.audience };
-        signer = new AuthData(authType, signingInput(signing, authType), settings.issuer, settings.authMaxAge, settings.refreshMaxAge,
+        signer = new AuthData(authType, signingKey, settings.issuer, settings.authMaxAge, settings.refreshMaxAge,
           authType.family === 'hmac' ? null : verifying, options);
       } else if (current === true) {
         throw new KeyError('secret', 'is marked current but has no signing key (secret or privateKey)');
@@ -179,11 +183,4 @@ function missing(alg: string): never {
 function pemOrKey(value: unknown): KeyInput {
   if (isKeyObject(value) || Buffer.isBuffer(value) || typeof value === 'string') return value;
   throw new KeyError('secret', 'keys must be PEM text, a Buffer or a KeyObject');
-}
-
-/** AuthData's secret input: a string/KeyObject for HMAC, a Buffer/KeyObject otherwise. */
-function signingInput(value: unknown, authType: AuthType): KeyInput {
-  const key = pemOrKey(value);
-  if (authType.family === 'hmac' || isKeyObject(key)) return key;
-  return typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
 }

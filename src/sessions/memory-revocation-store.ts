@@ -17,6 +17,10 @@ export class MemoryRevocationStore implements RevocationStore {
   }
 
   async isRevoked(keys: readonly string[]): Promise<boolean> {
+    return this.isRevokedNow(keys);
+  }
+
+  isRevokedNow(keys: readonly string[]): boolean {
     const now = Date.now() / 1000;
     return keys.some((key) => (this.#entries.get(key) ?? 0) > now);
   }

@@ -15,6 +15,11 @@ export interface RevocationStore {
    * refresh token single-use: of two concurrent exchanges, exactly one wins.
    */
   use(key: string, expiresAt: number): Promise<boolean>;
+  /**
+   * Answers `isRevoked` at once, without a round trip, when the store can (the memory store). Lets a guarded method
+   * called later from a timer or a queue (no request to wait on) still refuse a revoked token.
+   */
+  isRevokedNow?(keys: readonly string[]): boolean;
   /** Undoes a `use` whose answer came too late to be acted on, so that the client's retry is not taken as reuse. */
   release?(key: string): Promise<void>;
 }

@@ -20,6 +20,9 @@ function checkSubject(sub: unknown): asserts sub is string | number {
   }
 }
 
+/** A token that has been signed: `signed` is its compact serialisation, never `null`. */
+export type SignedJWT = JWT & { signed: string };
+
 /**
  * A JSON Web Token: its type, its claims and, once signed, its compact serialisation.
  *

@@ -1,0 +1,173 @@
+/**
+ * Rotation and revocation over a revocation store, for one configuration. The store keys are named here and only
+ * here. Every store call is bounded in time and fails closed ('unavailable'), never open. Answers are data; the
+ * manager and the guards turn them into 401/503.
+ */
+import { TokenType } from '../claims';
+import type { JWT } from '../token/jwt';
+import type { RevocationStore } from './revocation-store';
+
+/** The store keys. A family is every refresh token descended from one login (`fam`); `used:` marks a retired rid. */
+const storeKey = {
+  family: (family: string): string => `fam:${family}`,
+  authToken: (jti: string): string => `jti:${jti}`,
+  retired: (rid: string): string => `used:${rid}`,
+} as const;
+
+/** What a sessions module is built from, checked by the configuration. */
+export interface SessionsOptions {
+  readonly store: RevocationStore;
+  /** How long a store call may take before the answer is 'unavailable' (fail closed). */
+  readonly timeoutMs: number;
+  /** Seconds of clock skew tolerated: a token verifies until exp + leeway, so its revocation lasts as long. */
+  readonly leeway: number;
+  /** The configured refresh-token max age: the least time a family revocation lasts. */
+  readonly refreshMaxAge: number;
+}
+
+/** Whether a verified token may be used: 'unavailable' when the store did not answer in time. */
+export type RevocationStatus = 'valid' | 'revoked' | 'unavailable';
+
+/** The store step of a rotation. */
+export type RotationOutcome = 'rotated' | 'revoked' | 'reused' | 'unavailable';
+
+/**
+ * The family of a token: its `fam`, or for a refresh token issued without one (`new JWT(REFRESH).sign(signer)`),
+ * its own `rid`, so that every refresh token can be revoked and checked.
+ */
+export function familyOf(token: JWT): string | undefined {
+  const { fam, rid } = token.claims;
+  if (typeof fam === 'string') return fam;
+  return token.tokenType === TokenType.REFRESH && typeof rid === 'string' ? rid : undefined;
+}
+
+/**
+ * The keys a token can be revoked by: a refresh token by its family; an auth token by its jti and its family (issued
+ * with JWT_AUTHJTI). A retired refresh token's `used:` key is looked at separately: seeing it again is a reuse.
+ */
+function revocationKeys(token: JWT): string[] {
+  const family = familyOf(token);
+  if (token.tokenType === TokenType.REFRESH) return family === undefined ? [] : [storeKey.family(family)];
+  const { jti } = token.claims;
+  if (typeof jti !== 'string') return [];
+  return family === undefined ? [storeKey.authToken(jti)] : [storeKey.authToken(jti), storeKey.family(family)];
+}
+
+/** Rotation and revocation for one configuration. */
+export interface Sessions {
+  readonly store: RevocationStore;
+  /** True when a guard must ask the store about `token` (refresh tokens, and auth tokens with a jti). */
+  needsCheck(token: JWT): boolean;
+  /** Whether `token` was revoked; a retired refresh token seen again revokes its whole family (reuse). */
+  status(token: JWT): Promise<RevocationStatus>;
+  /** The same, answered at once when the store can (memory); `undefined` when it would take a round trip. */
+  statusNow(token: JWT): RevocationStatus | undefined;
+  /** Retires a refresh token for a rotation: exactly one of concurrent rotations of one token is 'rotated'. */
+  retire(token: JWT): Promise<RotationOutcome>;
+  /**
+   * Revokes a refresh token's family or an auth token's jti, for as long as the tokens concerned would verify.
+   *
+   * @throws TypeError for an auth token without a jti.
+   */
+  revoke(token: JWT): Promise<'revoked' | 'unavailable'>;
+}
+
+/** Builds the sessions module of one configuration. */
+export function createSessions(options: SessionsOptions): Sessions {
+  const { store, timeoutMs, leeway, refreshMaxAge } = options;
+
+  /**
+   * Runs store work within the timeout: 'unavailable' when it fails or is late. `afterTimeout` receives the result
+   * of work that finished after its caller was already answered.
+   */
+  async function withinTimeout<T>(work: () => Promise<T>, afterTimeout?: (late: T | 'unavailable') => void): Promise<T | 'unavailable'> {
+    let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    const timeout = new Promise<'unavailable'>((resolve) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        resolve('unavailable');
+      }, timeoutMs);
+    });
+    const running = (async () => work())().catch(() => 'unavailable' as const);
+    if (afterTimeout) void running.then((late) => timedOut && afterTimeout(late));
+    try {
+      return await Promise.race([running, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * A family is revoked for as long as any of its refresh tokens can verify: tokens issued up to now live at most
+   * the family's own lifetime (exp - iat of the token at hand, which a verify-only service learns from the token,
+   * not from its own settings), and never less than the configured max age; plus the leeway.
+   */
+  function revokeFamily(token: JWT, family: string): Promise<void> {
+    const now = Date.now() / 1000;
+    const exp = token.exp ?? now;
+    const lifetime = exp - (token.iat ?? exp);
+    const until = Math.max(exp, now + lifetime, now + refreshMaxAge) + leeway + 1;
+    return store.revoke(storeKey.family(family), until);
+  }
+
+  const retiredKey = (token: JWT): string => storeKey.retired(token.claims.rid as string);
+
+  return Object.freeze({
+    store,
+    needsCheck: (token: JWT): boolean => revocationKeys(token).length > 0,
+
+    status(token: JWT): Promise<RevocationStatus> {
+      const keys = revocationKeys(token);
+      if (keys.length === 0) return Promise.resolve('valid');
+      return withinTimeout(async () => {
+        if (await store.isRevoked(keys)) return 'revoked' as const;
+        // A retired refresh token presented anywhere is a reuse: the family goes, not only this request.
+        if (token.tokenType === TokenType.REFRESH && await store.isRevoked([retiredKey(token)])) {
+          await revokeFamily(token, familyOf(token) as string);
+          return 'revoked' as const;
+        }
+        return 'valid' as const;
+      });
+    },
+
+    statusNow(token: JWT): RevocationStatus | undefined {
+      const keys = revocationKeys(token);
+      if (keys.length === 0) return 'valid';
+      if (store.isRevokedNow === undefined) return undefined;
+      const retired = token.tokenType === TokenType.REFRESH ? [retiredKey(token)] : [];
+      return store.isRevokedNow([...keys, ...retired]) ? 'revoked' : 'valid';
+    },
+
+    async retire(token: JWT): Promise<RotationOutcome> {
+      const family = familyOf(token) as string;
+      const usedKey = retiredKey(token);
+      // The token verifies until exp + leeway, so it stays retired as long.
+      const expiresAt = (token.exp as number) + leeway;
+      return withinTimeout(async () => {
+        if (await store.isRevoked([storeKey.family(family)])) return 'revoked' as const;
+        if (await store.use(usedKey, expiresAt)) return 'rotated' as const;
+        await revokeFamily(token, family);
+        return 'reused' as const;
+      }, (late) => {
+        // The client was told 503 and will retry with the same token: a use that landed after all must not count.
+        if (late === 'rotated') void store.release?.(usedKey).catch(() => undefined);
+      });
+    },
+
+    async revoke(token: JWT): Promise<'revoked' | 'unavailable'> {
+      const family = familyOf(token);
+      const { jti } = token.claims;
+      if (token.tokenType === TokenType.AUTH && typeof jti !== 'string') {
+        throw new TypeError('This auth token has no jti to revoke it by: turn JWT_AUTHJTI on');
+      }
+      if (token.tokenType === TokenType.REFRESH && family === undefined) {
+        throw new TypeError('This refresh token has neither a family (fam) nor an id (rid) to revoke it by');
+      }
+      const outcome = await withinTimeout(() => token.tokenType === TokenType.REFRESH
+        ? revokeFamily(token, family as string)
+        : store.revoke(storeKey.authToken(jti as string), (token.exp as number) + leeway));
+      return outcome === 'unavailable' ? 'unavailable' : 'revoked';
+    },
+  });
+}
