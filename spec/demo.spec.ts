@@ -13,6 +13,8 @@ import { bearer, send, type Reply } from './support/server';
 
 const DEMO_MAIN = resolve(__dirname, '..', 'demo', 'main.js');
 const README = resolve(__dirname, '..', '..', 'README.md');
+/** Preloaded into the demo, so that it runs on this run's express too (it inherits EXPRESS_MAJOR). */
+const SELECT_EXPRESS = resolve(__dirname, 'support', 'select-express.js');
 const READY_TIMEOUT_MS = 15_000;
 
 /** A started demo process. */
@@ -34,7 +36,7 @@ function demoEnv(values: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 function spawnDemo(env: NodeJS.ProcessEnv): { child: ChildProcess; stdout(): string; stderr(): string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [DEMO_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--require', SELECT_EXPRESS, DEMO_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));

@@ -1,5 +1,5 @@
 /**
- * Shared harness of the security suite (issue 5): one real routing-controllers app per describe on Express 5 with its
+ * Shared harness of the security suite (issue 5): one real routing-controllers app per describe on Express with its
  * own AuthManager, a liveness check after every test, a guard against unhandled rejections and uncaught exceptions,
  * and the one assertion every refused request must pass (`expectRejected`).
  */

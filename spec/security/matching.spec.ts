@@ -9,6 +9,7 @@
  * `%2F` becomes "/", `%00` a NUL, `%E2%80%AE` U+202E; double encoding stays encoded once (`%2569` is "%69"); a
  * malformed escape (`%E0%A4%A`) is refused by the router with 400 before any guard runs. So the guard compares the
  * same decoded string the handler uses, and a different string never matches.
+ * Express 4 (path-to-regexp 0.1) does the same with all of these; `npm test` runs this file on both majors.
  */
 import 'reflect-metadata';
 import { expect } from 'chai';

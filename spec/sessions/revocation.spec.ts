@@ -31,7 +31,7 @@ function settings(issuer: string, extra: Record<string, unknown> = {}): Record<s
   return { JWT_ISSUER: issuer, JWT_AUTHTYPE: 'HS256', JWT_SECRET: hmacSecret(64), ...extra };
 }
 
-/** An Express 5 app with `config` as its settings, its own AuthManager, and routing-controllers `controllers`. */
+/** An Express app with `config` as its settings, its own AuthManager, and routing-controllers `controllers`. */
 async function serve(config: Record<string, unknown>, controllers: (manager: AuthManager) => Array<new () => object>): Promise<{ manager: AuthManager; server: RunningServer }> {
   const app = express();
   app.set('env', 'test');
