@@ -59,11 +59,47 @@ function readEnvFile(env: Values): { file: string | undefined; values: Values } 
   return { file, values: parseEnv(readFileSync(file, 'utf8')) };
 }
 
-/** A signing key made at start-up, for development only: tokens do not survive a restart. */
-function generatedKey(authType: AuthType): { secret: string | KeyObject; publicKey?: KeyObject } {
-  if (authType.family === 'hmac') return { secret: randomBytes(64).toString('base64url') };
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return { secret: privateKey, publicKey };
+/**
+ * The algorithm named by JWT_AUTHTYPE. The library's own message for an unknown name quotes the value, and a value in
+ * the wrong variable may be a secret pasted by mistake: this one names the variable only.
+ */
+function authTypeOf(algorithm: string): AuthType {
+  try {
+    return AuthType.from(algorithm);
+  } catch {
+    const names = AuthType.values().join(', ');
+    throw new StartupRefusal(`JWT_AUTHTYPE is not a supported algorithm (the names are case-sensitive); use one of ${names}`);
+  }
+}
+
+/** The signing key made at start-up for `authType`: what it is, and the key (pair) itself. */
+interface GeneratedKey {
+  description: string;
+  secret: string | KeyObject;
+  publicKey?: KeyObject;
+}
+
+/**
+ * A signing key made at start-up, for development only (tokens do not survive a restart), of the algorithm's own
+ * family: a random secret for HS*, an RSA pair for RS* and PS* (PS* takes plain RSA keys), an EC pair on the
+ * algorithm's curve for ES*.
+ */
+function generatedKey(authType: AuthType): GeneratedKey {
+  switch (authType.family) {
+    case 'hmac':
+      return { description: '64-byte secret', secret: randomBytes(64).toString('base64url') };
+    case 'rsa':
+    case 'rsa-pss': {
+      const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      return { description: 'RSA 2048-bit key pair', secret: privateKey, publicKey };
+    }
+    case 'ec': {
+      if (authType.curve === null) throw new Error(`${authType.name} has no curve`);
+      // Node.js takes the JWK curve names (P-256, P-384, P-521) as well as its own.
+      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: authType.curve });
+      return { description: `EC ${authType.curve} key pair`, secret: privateKey, publicKey };
+    }
+  }
 }
 
 function parsePort(value: string | undefined): number {
@@ -88,7 +124,7 @@ export function configure(env: Values = process.env, warn: (line: string) => voi
   const nodeEnv = value('NODE_ENV') ?? 'development';
   const port = parsePort(value('PORT'));
   const issuer = value('JWT_ISSUER') ?? 'routing-controllers-jwt-demo';
-  const algorithm = value('JWT_AUTHTYPE') ?? 'HS256';
+  const authType = authTypeOf(value('JWT_AUTHTYPE') ?? 'HS256');
   let secret: string | KeyObject | undefined = value('JWT_SECRET');
   let publicKey: string | KeyObject | undefined = value('JWT_PUBLICKEY');
   let secretFrom: DemoConfig['secretFrom'] = 'environment';
@@ -100,20 +136,20 @@ export function configure(env: Values = process.env, warn: (line: string) => voi
           `refusing to start: JWT_SECRET is not set and NODE_ENV=production. Set JWT_SECRET in the environment or in demo/.env; make one with: ${MAKE_A_SECRET}`,
         );
       }
-      const authType = AuthType.from(algorithm);
-      if (authType.family === 'rsa' && publicKey !== undefined) {
+      if (authType.family !== 'hmac' && publicKey !== undefined) {
         throw new StartupRefusal(`JWT_PUBLICKEY is set but JWT_SECRET is not: set the private key that goes with it as JWT_SECRET`);
       }
-      ({ secret, publicKey } = generatedKey(authType));
+      const generated = generatedKey(authType);
+      ({ secret, publicKey } = generated);
       secretFrom = 'generated';
       warn(
-        `warning: JWT_SECRET is not set, so a random ${authType.family === 'hmac' ? '64-byte secret' : 'RSA key pair'} was generated ` +
+        `warning: JWT_SECRET is not set, so a random ${generated.description} was generated ` +
           `for this run: tokens will not survive a restart. Set JWT_SECRET in demo/.env (see demo/.env.example) to keep them.`,
       );
     }
 
     Container.set(JWT_ISSUER, issuer);
-    Container.set(JWT_AUTHTYPE, algorithm);
+    Container.set(JWT_AUTHTYPE, authType);
     Container.set(JWT_SECRET, secret);
     if (publicKey !== undefined) Container.set(JWT_PUBLICKEY, publicKey);
     const authMaxAge = value('JWT_AUTHMAXAGE');
@@ -128,7 +164,7 @@ export function configure(env: Values = process.env, warn: (line: string) => voi
       port,
       nodeEnv,
       issuer,
-      algorithm,
+      algorithm: authType.name,
       envFile: file,
       secretFrom,
       authMaxAge: signer.authMaxAge,

@@ -1,0 +1,196 @@
+/**
+ * The demo (demo/, `npm run demo`) started as a real process for each configuration under test and driven over HTTP:
+ * the signing key it generates in development for every asymmetric JWT_AUTHTYPE, and its refusal of an unknown one.
+ * The helpers are small copies of those in demo.spec.ts.
+ */
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { AuthType } from 'routing-controllers-jwt';
+import { bearer, send, type Reply } from './support/server';
+
+const DEMO_MAIN = resolve(__dirname, '..', 'demo', 'main.js');
+const READY_TIMEOUT_MS = 15_000;
+
+interface DemoProcess {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<number | null>;
+}
+
+/** A started demo process and its base URL. */
+interface RunningDemo extends DemoProcess {
+  url: string;
+}
+
+/** The environment of this test run without anything the demo reads, plus `values`. */
+function demoEnv(values: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!/^(JWT_|PORT$|NODE_ENV$|DEMO_ENV_FILE$)/.test(name)) env[name] = value;
+  }
+  return { ...env, ...values };
+}
+
+function spawnDemo(env: NodeJS.ProcessEnv): DemoProcess {
+  const child = spawn(process.execPath, [DEMO_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+  const exited = new Promise<number | null>((resolveExit) => child.on('close', (code) => resolveExit(code)));
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+/** Starts the demo and waits for its "listening on <url>" line. */
+async function startDemo(env: NodeJS.ProcessEnv): Promise<RunningDemo> {
+  const demo = spawnDemo(env);
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the demo did not listen within ${READY_TIMEOUT_MS} ms:\n${demo.stderr()}`)), READY_TIMEOUT_MS);
+    const onData = (): void => {
+      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(demo.stdout());
+      if (match) {
+        clearTimeout(timer);
+        demo.child.stdout?.off('data', onData);
+        resolveUrl(match[1]);
+      }
+    };
+    demo.child.stdout?.on('data', onData);
+    void demo.exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`the demo exited with ${code} before listening:\n${demo.stderr()}`));
+    });
+  });
+  return { ...demo, url };
+}
+
+async function stopDemo(demo: DemoProcess | undefined): Promise<void> {
+  if (!demo) return;
+  if (demo.child.exitCode === null && demo.child.signalCode === null) demo.child.kill('SIGTERM');
+  await demo.exited;
+}
+
+/** Runs the demo to its end (for start-up refusals). */
+async function runDemo(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const demo = spawnDemo(env);
+  const timer = setTimeout(() => demo.child.kill('SIGKILL'), READY_TIMEOUT_MS);
+  const code = await demo.exited;
+  clearTimeout(timer);
+  return { code, stdout: demo.stdout(), stderr: demo.stderr() };
+}
+
+/** A JSON object body. */
+function body(reply: Reply): Record<string, unknown> {
+  expect(reply.json, reply.text).to.be.an('object');
+  return reply.json as Record<string, unknown>;
+}
+
+/** One part (0: header, 1: payload) of a token, decoded without verifying. */
+function tokenPart(token: unknown, part: 0 | 1): Record<string, unknown> {
+  expect(token).to.be.a('string');
+  return JSON.parse(Buffer.from(String(token).split('.')[part], 'base64url').toString('utf8')) as Record<string, unknown>;
+}
+
+/** The key the demo must generate for `authType`: RSA for RS* and PS*, EC on the algorithm's curve for ES*. */
+const keyKind = (authType: AuthType): string => (authType.family === 'ec' ? `EC ${authType.curve}` : 'RSA 2048-bit');
+
+describe('demo start-up: JWT_AUTHTYPE', () => {
+  let dir: string;
+  let emptyEnvFile: string;
+  let demo: DemoProcess | undefined;
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'demo-startup-spec-'));
+    // An empty .env file, so that a developer's demo/.env does not change what these tests see.
+    emptyEnvFile = join(dir, 'empty.env');
+    writeFileSync(emptyEnvFile, '');
+  });
+
+  afterEach(async () => {
+    await stopDemo(demo);
+    demo = undefined;
+  });
+
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const development = (values: Record<string, string>): NodeJS.ProcessEnv =>
+    demoEnv({ NODE_ENV: 'development', PORT: '0', DEMO_ENV_FILE: emptyEnvFile, ...values });
+
+  describe('the development key generated without JWT_SECRET fits the algorithm', () => {
+    const asymmetric = AuthType.values().filter((authType) => authType.family !== 'hmac');
+
+    it('covers every asymmetric algorithm of the library', () => {
+      expect(asymmetric.map(String)).to.include.members(['RS256', 'PS256', 'ES256', 'ES384', 'ES512']);
+    });
+
+    for (const authType of asymmetric) {
+      it(`${authType.name}: generates an ${keyKind(authType)} key pair, starts, and a login, a protected call and a refresh work`, async () => {
+        const running = await startDemo(development({ JWT_AUTHTYPE: authType.name }));
+        demo = running;
+        expect(running.stderr()).to.match(/JWT_SECRET is not set.*generated.*will not survive a restart/);
+        expect(running.stderr()).to.include(`a random ${keyKind(authType)} key pair was generated`);
+        expect(running.stdout()).to.include(`, ${authType.name}, `);
+
+        const login = await send(`${running.url}/auth/login`, { method: 'POST', body: { username: 'alice', password: 'alice-password' } });
+        expect(login.status, login.text).to.equal(200);
+        const { authToken, refreshToken } = body(login);
+        expect(tokenPart(authToken, 0).alg).to.equal(authType.name);
+        expect(tokenPart(authToken, 1)).to.include({ sub: 'alice', type: 'auth' });
+
+        const profile = await send(`${running.url}/users/alice`, { headers: bearer(String(authToken)) });
+        expect(profile.status, profile.text).to.equal(200);
+        expect(body(profile)).to.include({ userId: 'alice' });
+        const refreshed = await send(`${running.url}/auth/refresh`, { method: 'POST', headers: bearer(String(refreshToken)) });
+        expect(refreshed.status, refreshed.text).to.equal(200);
+        expect(tokenPart(body(refreshed).authToken, 0).alg).to.equal(authType.name);
+      });
+    }
+
+    it('ES256 with JWT_PUBLICKEY set but no JWT_SECRET: exit code 1 and one line asking for the private key', async () => {
+      const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+      const { code, stdout, stderr } = await runDemo(development({ JWT_AUTHTYPE: 'ES256', JWT_PUBLICKEY: pem }));
+      expect(code).to.equal(1);
+      expect(stdout).not.to.include('listening');
+      const lines = stderr.trim().split('\n');
+      expect(lines, stderr).to.have.length(1);
+      expect(lines[0]).to.include('JWT_PUBLICKEY is set but JWT_SECRET is not');
+    });
+  });
+
+  describe('an unknown JWT_AUTHTYPE', () => {
+    // What someone might paste into the wrong variable: the demo must not print it back.
+    const pasted = 'sk-live-7Qf9xZ2pasted-by-mistake';
+
+    for (const [what, values] of [
+      ['without JWT_SECRET (development)', {}],
+      ['with a JWT_SECRET', { JWT_SECRET: 'x'.repeat(64) }],
+      ['with NODE_ENV=production and no JWT_SECRET', { NODE_ENV: 'production' }],
+    ] as const) {
+      it(`${what}: exit code 1 and one line that names JWT_AUTHTYPE without echoing its value`, async () => {
+        const { code, stdout, stderr } = await runDemo(development({ ...values, JWT_AUTHTYPE: pasted }));
+        expect(code).to.equal(1);
+        expect(stdout).not.to.include('listening');
+        expect(stdout + stderr).not.to.include(pasted);
+        expect(stdout + stderr).not.to.include('pasted-by-mistake');
+        const lines = stderr.trim().split('\n');
+        expect(lines, stderr).to.have.length(1);
+        expect(lines[0]).to.match(/^routing-controllers-jwt demo: /);
+        expect(lines[0]).to.include('JWT_AUTHTYPE');
+        expect(lines[0]).to.include('ES256');
+      });
+    }
+
+    it('an algorithm name in the wrong case is unknown too, and not echoed', async () => {
+      const { code, stderr } = await runDemo(development({ JWT_AUTHTYPE: 'es256' }));
+      expect(code).to.equal(1);
+      expect(stderr.trim().split('\n')).to.have.length(1);
+      expect(stderr).to.include('JWT_AUTHTYPE');
+      expect(stderr).not.to.include('es256');
+    });
+  });
+});
