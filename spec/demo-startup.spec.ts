@@ -194,3 +194,124 @@ describe('demo start-up: JWT_AUTHTYPE', () => {
     });
   });
 });
+
+describe('demo: request bodies that are not a JSON object', () => {
+  const PASSWORD = 'alice-password';
+  const GOOD = { username: 'alice', password: PASSWORD };
+  // Nested deeper than anything the demo's bodies need; about 40 kB, under the 100 kB body limit.
+  const DEEP = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+  let demo: RunningDemo | undefined;
+  let dir: string;
+  let url: string;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'demo-startup-spec-bodies-'));
+    const emptyEnvFile = join(dir, 'empty.env');
+    writeFileSync(emptyEnvFile, '');
+    demo = await startDemo(demoEnv({ NODE_ENV: 'test', PORT: '0', JWT_SECRET: 'demo-startup-spec-'.repeat(4), DEMO_ENV_FILE: emptyEnvFile }));
+    url = demo.url;
+  });
+
+  after(async () => {
+    await stopDemo(demo);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** POSTs `text` as an application/json body. */
+  const post = (path: string, text: string, headers: Record<string, string> = {}): Promise<Reply> =>
+    send(`${url}${path}`, { method: 'POST', body: text, headers: { 'content-type': 'application/json', ...headers } });
+
+  /** A 400 with the demo's JSON error body, quoting none of `secrets` and no stack trace. */
+  function expectBadRequest(reply: Reply, what: string, secrets: string[] = [PASSWORD]): void {
+    expect(reply.status, `${what}: ${reply.text}`).to.equal(400);
+    expect(reply.headers['content-type'], what).to.match(/^application\/json/);
+    expect(reply.headers['cache-control'], what).to.equal('no-store');
+    const error = body(reply);
+    expect(error.name, what).to.be.a('string');
+    expect(error.message, what).to.be.a('string');
+    for (const secret of secrets) expect(reply.text, what).not.to.include(secret);
+    expect(reply.text, what).not.to.match(/\bat \S+:\d+/);
+  }
+
+  /** The demo still answers, and still logs alice in. */
+  async function expectStillServing(): Promise<void> {
+    const reply = await post('/auth/login', JSON.stringify(GOOD));
+    expect(reply.status, reply.text).to.equal(200);
+  }
+
+  const NOT_OBJECTS: Array<[string, string]> = [
+    ['an empty array', '[]'],
+    ['an array holding a good login', JSON.stringify([GOOD])],
+    ['an array of two logins', JSON.stringify([GOOD, GOOD])],
+    ['a nested array', JSON.stringify([[GOOD]])],
+    ['an empty nested array', '[[]]'],
+    ['an array of strings', JSON.stringify(['alice', PASSWORD])],
+    ['a string', JSON.stringify(PASSWORD)],
+    ['an empty string', '""'],
+    ['a number', '4242424242'],
+    ['null', 'null'],
+    ['true', 'true'],
+  ];
+
+  for (const path of ['/auth/login', '/auth/session']) {
+    describe(`POST ${path}`, () => {
+      for (const [what, text] of NOT_OBJECTS) {
+        it(`answers ${what} with 400 (never 500) without echoing it, and keeps serving`, async () => {
+          const reply = await post(path, text);
+          expectBadRequest(reply, what, [PASSWORD, text]);
+          expect(reply.headers['set-cookie'], what).to.equal(undefined);
+          await expectStillServing();
+        });
+      }
+
+      for (const [what, text] of [
+        ['a deeply nested array', DEEP],
+        ['a deeply nested field', `{"username":${DEEP},"password":"${PASSWORD}"}`],
+        ['a deeply nested extra key', `{"username":"alice","password":"${PASSWORD}","extra":${DEEP}}`],
+      ]) {
+        it(`answers ${what} with 400, never 500, and keeps serving`, async () => {
+          expectBadRequest(await post(path, text), what);
+          await expectStillServing();
+        });
+      }
+
+      it('takes an object with extra keys: they are dropped, and never reach the token', async () => {
+        const extra = { ...GOOD, admin: true, scope: 'profile admin', role: 'admin', nested: { a: [1, 2] }, list: [] };
+        const reply = await post(path, JSON.stringify(extra));
+        expect(reply.status, reply.text).to.equal(200);
+        if (path === '/auth/login') {
+          const claims = tokenPart(body(reply).authToken, 1);
+          expect(claims).to.include({ sub: 'alice', scope: 'profile' });
+          expect(claims).not.to.have.property('admin');
+        } else {
+          expect(body(reply)).to.include({ sub: 'alice' });
+        }
+        const wrong = await post(path, JSON.stringify({ ...extra, password: 'not-her-password' }));
+        expect(wrong.status).to.equal(401);
+      });
+
+      it('takes a "__proto__" key as a plain extra key', async () => {
+        const reply = await post(path, `{"username":"alice","password":"${PASSWORD}","__proto__":{"admin":true,"username":"admin"}}`);
+        expect(reply.status, reply.text).to.equal(200);
+        if (path === '/auth/login') {
+          expect(tokenPart(body(reply).authToken, 1)).to.include({ sub: 'alice', scope: 'profile' }).and.not.have.property('admin');
+        }
+      });
+
+      it('still answers a field of the wrong type with the field errors, and keeps serving', async () => {
+        const reply = await post(path, JSON.stringify({ username: ['alice'], password: { value: PASSWORD } }));
+        expectBadRequest(reply, 'fields of the wrong type');
+        const errors = body(reply).errors as Array<{ property: string; constraints: Record<string, string> }>;
+        expect(errors.map((error) => error.property)).to.have.members(['username', 'password']);
+        for (const error of errors) expect(error.constraints).to.have.property('isString');
+        await expectStillServing();
+      });
+    });
+  }
+
+  describe('afterwards', () => {
+    it('the demo logged no error: none of these requests failed on the server', () => {
+      expect(demo?.stderr()).to.equal('');
+    });
+  });
+});

@@ -24,6 +24,7 @@ import {
 } from 'routing-controllers-jwt';
 import { compactPair, TokenIssuer, type TokenPair } from '../auth/token-issuer';
 import { LoginDto } from '../dto/login.dto';
+import { JsonObjectBody } from '../http/json-object-body';
 import { AuditService } from '../users/audit-service';
 import { UserStore } from '../users/user-store';
 import type { User } from '../users/user';
@@ -63,8 +64,12 @@ export class AuthController {
     private readonly audit: AuditService,
   ) {}
 
-  /** 200 with an auth and a refresh token (of a new family); 401 for a wrong username or password; 400 for a bad body. */
+  /**
+   * 200 with an auth and a refresh token (of a new family); 401 for a wrong username or password; 400 for a bad body
+   * (every action with a `@Body()` DTO also carries `@JsonObjectBody()`: see why in json-object-body.ts).
+   */
   @Post('/login')
+  @JsonObjectBody()
   @Header('Cache-Control', 'no-store')
   async login(@Body({ required: true }) body: LoginDto): Promise<TokenPair> {
     return this.tokens.pair(await this.signIn(body));
@@ -94,6 +99,7 @@ export class AuthController {
 
   /** The same check as /auth/login; the tokens go into the auth_token and refresh_token cookies, the CSRF value into csrf_token. */
   @Post('/session')
+  @JsonObjectBody()
   @Header('Cache-Control', 'no-store')
   async startSession(
     @Body({ required: true }) body: LoginDto,
