@@ -275,6 +275,18 @@ describe('demo: request bodies that are not a JSON object', () => {
         });
       }
 
+      for (const [what, text] of [
+        ['a bare word in a field', `{"username":"alice","password":${PASSWORD}}`],
+        ['a bare word', PASSWORD],
+        ['a truncated body', `{"username":"alice","password":"${PASSWORD}`],
+      ]) {
+        it(`answers malformed JSON (${what}) with 400 without quoting the body`, async () => {
+          // JSON.parse quotes up to some characters around the error: not even a part of the body may show.
+          expectBadRequest(await post(path, text), what, ['alice', 'password']);
+          await expectStillServing();
+        });
+      }
+
       it('takes an object with extra keys: they are dropped, and never reach the token', async () => {
         const extra = { ...GOOD, admin: true, scope: 'profile admin', role: 'admin', nested: { a: [1, 2] }, list: [] };
         const reply = await post(path, JSON.stringify(extra));

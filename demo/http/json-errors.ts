@@ -1,7 +1,7 @@
 /**
  * Every error answer of the demo as JSON `{ name, message, ... }`: the token rejections of the library (with their
  * `WWW-Authenticate` header), routing-controllers' errors (validation errors with their field errors), body-parser's
- * errors and unknown routes. Never a stack trace.
+ * errors and unknown routes. Never a stack trace, and never the submitted body.
  */
 import { STATUS_CODES } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
@@ -53,6 +53,8 @@ function errorAnswer(error: unknown): { status: number; headers: Record<string, 
   const status = isRecord(error) && typeof error.status === 'number' && error.status >= 400 && error.status < 600 ? error.status : 500;
   const exposed = status < 500 && isRecord(error) && error.expose === true && error instanceof Error;
   const name = (STATUS_CODES[status] ?? 'Error').replace(/\W/g, '') + (status >= 500 ? '' : 'Error');
+  // JSON.parse's message quotes the body it failed on, or the part around the error, which may hold a password.
+  if (isRecord(error) && error.type === 'entity.parse.failed') return { status, headers, body: { name, message: 'The body is not valid JSON' } };
   return { status, headers, body: { name, message: exposed ? error.message : STATUS_CODES[status] ?? 'Error' } };
 }
 
