@@ -321,6 +321,47 @@ describe('demo: request bodies that are not a JSON object', () => {
     });
   }
 
+  describe('the routes that take no body ignore one: never 500', () => {
+    const BODIES = [...NOT_OBJECTS.map(([, text]) => text), DEEP, `{"password":${PASSWORD}}`];
+
+    it('POST /auth/refresh and POST /auth/logout answer as without a body', async () => {
+      const { refreshToken } = body(await post('/auth/login', JSON.stringify(GOOD)));
+      let refresh = String(refreshToken);
+      for (const text of BODIES) {
+        const reply = await post('/auth/refresh', text, bearer(refresh));
+        expect(reply.status, `${text.slice(0, 40)}: ${reply.text}`).to.equal(200);
+        refresh = String(body(reply).refreshToken);
+        expect((await post('/auth/refresh', text)).status, 'no token').to.equal(401);
+        expect((await post('/auth/logout', text)).status, 'no token').to.equal(401);
+      }
+      expect((await post('/auth/logout', '[]', bearer(refresh))).status).to.equal(204);
+      expect((await post('/auth/refresh', '{}', bearer(refresh))).status, 'logged out').to.equal(401);
+    });
+
+    it('POST /auth/session/refresh and DELETE /auth/session answer as without a body', async () => {
+      const session = await post('/auth/session', JSON.stringify(GOOD));
+      const cookie = (name: string): string =>
+        String((session.headers['set-cookie'] ?? []).find((line) => line.startsWith(`${name}=`))?.split(';')[0].slice(name.length + 1));
+      let refresh = cookie('refresh_token');
+      const csrf = cookie('csrf_token');
+      for (const text of BODIES) {
+        const reply = await post('/auth/session/refresh', text, { cookie: `refresh_token=${refresh}`, 'x-csrf-token': csrf });
+        expect(reply.status, `${text.slice(0, 40)}: ${reply.text}`).to.equal(200);
+        const line = (reply.headers['set-cookie'] ?? []).find((candidate) => candidate.startsWith('refresh_token='));
+        refresh = String(line?.split(';')[0].slice('refresh_token='.length));
+        expect((await post('/auth/session/refresh', text)).status, 'no cookie').to.equal(401);
+      }
+      const ended = await send(`${url}/auth/session`, {
+        method: 'DELETE',
+        body: '[]',
+        // Node's client sends no Content-Length of its own for a DELETE.
+        headers: { 'content-type': 'application/json', 'content-length': '2', cookie: `refresh_token=${refresh}`, 'x-csrf-token': csrf },
+      });
+      expect(ended.status, ended.text).to.equal(204);
+      await expectStillServing();
+    });
+  });
+
   describe('afterwards', () => {
     it('the demo logged no error: none of these requests failed on the server', () => {
       expect(demo?.stderr()).to.equal('');
