@@ -4,6 +4,23 @@ import { expect } from 'chai';
 import { Token } from 'typedi';
 import * as api from 'routing-controllers-jwt';
 
+/** Every runtime export of the package root, sorted. Types are pinned by the compiler where they are used. */
+const EXPORTS = [
+  'AuthData', 'AuthManager', 'AuthType', 'DEFAULT_CSRF_HEADER', 'ERROR_CODES', 'InvalidConfigError', 'InvalidTokenError', 'JWT',
+  'JWT_AUDIENCE', 'JWT_AUTHJTI', 'JWT_AUTHMAXAGE', 'JWT_AUTHTYPE', 'JWT_CACHESIZE', 'JWT_ISSUER', 'JWT_JWKSCOOLDOWN',
+  'JWT_JWKSMAXAGE', 'JWT_JWKSTIMEOUT', 'JWT_JWKSURL', 'JWT_KEYS', 'JWT_LEEWAY', 'JWT_PUBLICKEY', 'JWT_REFRESHMAXAGE',
+  'JWT_REVOCATIONSTORE', 'JWT_REVOCATIONTIMEOUT', 'JWT_SECRET', 'JwtAuthError', 'MAX_TOKEN_LENGTH', 'MemoryRevocationStore',
+  'MissingConfigError', 'MissingSignerError', 'NoTokenContextError', 'ParamBinding', 'RESERVED_CLAIMS', 'RedisRevocationStore',
+  'RequireToken', 'TokenForbiddenError', 'TokenType', 'TokenUnauthorizedError', 'TokenUnavailableError', 'clearSessionCookies',
+  'currentToken', 'getCurrentToken', 'keepAliveErrorSink', 'param', 'requireToken', 'serveJwks', 'setSessionCookies', 'thumbprint',
+];
+
+/** AuthManager's public instance members. */
+const MANAGER_MEMBERS = [
+  'authToken', 'cachedTokenCount', 'checkToken', 'constructor', 'initApp', 'isRevoked', 'issuer', 'jwks', 'refreshToken',
+  'revocationStore', 'revoke', 'rotate', 'sessionTokens', 'verifiesRemotely', 'verify', 'verifyToken',
+];
+
 describe('public API (package root)', () => {
   const classes = [
     'AuthType',
@@ -54,5 +71,15 @@ describe('public API (package root)', () => {
       expect(api.AuthManager.prototype[method], method).to.be.a('function');
     }
     expect(api.JWT.fromSignedToken).to.be.a('function');
+  });
+
+  it('exports exactly these runtime names: an addition or a removal is a decision, made here', () => {
+    expect(Object.keys(api).sort()).to.deep.equal(EXPORTS);
+  });
+
+  it('AuthManager\'s public prototype is the facade only: no guard plumbing, no mutable timing statics', () => {
+    expect(Object.getOwnPropertyNames(api.AuthManager.prototype).sort()).to.deep.equal(MANAGER_MEMBERS);
+    expect(Object.getOwnPropertyNames(api.AuthManager).filter((name) => !['length', 'name', 'prototype'].includes(name)).sort())
+      .to.deep.equal(['convertToken', 'defaultAuthMaxAge', 'defaultRefreshMaxAge', 'fromContainer']);
   });
 });
