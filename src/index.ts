@@ -1,34 +1,12 @@
 /**
  * routing-controllers-jwt: JWT authentication and authorization for routing-controllers and Express.
- * This module only re-exports.
+ * This module only re-exports, in the order data flows: tokens and keys, configuration, the manager, authorization,
+ * sessions, the current token, then the HTTP front doors. spec/public-api.spec.ts pins the exact list.
  */
 // typedi reads constructor parameter types through reflect-metadata; it must be loaded before any decorated class.
 import 'reflect-metadata';
 
-export { AuthType, type HashName, type KeyFamily } from './keys/algorithms';
-export { AuthData, type AuthDataOptions } from './keys/auth-data';
-export { AuthManager, type RotatedTokens, type SessionClaims } from './auth-manager';
-export {
-  JWT_AUDIENCE,
-  JWT_AUTHJTI,
-  JWT_AUTHMAXAGE,
-  JWT_CACHESIZE,
-  JWT_JWKSURL,
-  JWT_KEYS,
-  JWT_LEEWAY,
-  JWT_AUTHTYPE,
-  JWT_ISSUER,
-  JWT_PUBLICKEY,
-  JWT_REFRESHMAXAGE,
-  JWT_REVOCATIONSTORE,
-  JWT_SECRET,
-  JWT_REVOCATIONTIMEOUT,
-  JWT_JWKSCOOLDOWN,
-  JWT_JWKSTIMEOUT,
-  JWT_JWKSMAXAGE,
-  type ConfigName,
-} from './config/tokens';
-export type { ConfigSource, SettingsSource } from './config/sources';
+// Errors: every error class and the one table of codes.
 export {
   ERROR_CODES,
   InvalidConfigError,
@@ -45,19 +23,59 @@ export {
   type RejectionBody,
   type RejectionCode,
 } from './errors';
+
+// Claims and the token model.
+export { RESERVED_CLAIMS, TokenType, type ClaimValue, type Claims, type Scope } from './claims';
 export { JWT, type SignedJWT } from './token/jwt';
 export { MAX_TOKEN_LENGTH } from './token/compact';
-export { RESERVED_CLAIMS, TokenType, type ClaimValue, type Claims, type Scope } from './claims';
 export type { InvalidTokenReason, TokenCheck } from './token/verify';
-export type { VerificationKey } from './keys/verification-key';
-export { thumbprint, type JwkSet, type PublicJwk } from './keys/jwk';
+
+// Keys.
+export { AuthType, type HashName, type KeyFamily } from './keys/algorithms';
+export { AuthData, type AuthDataOptions } from './keys/auth-data';
 export type { KeyEntry } from './keys/key-ring';
-export { serveJwks, type ServeJwksOptions } from './http/serve-jwks';
+export { thumbprint, type JwkSet, type PublicJwk } from './keys/jwk';
+export type { VerificationKey } from './keys/verification-key';
+
+// Configuration: the typedi tokens and where values come from.
+export {
+  JWT_AUDIENCE,
+  JWT_AUTHJTI,
+  JWT_AUTHMAXAGE,
+  JWT_AUTHTYPE,
+  JWT_CACHESIZE,
+  JWT_ISSUER,
+  JWT_JWKSCOOLDOWN,
+  JWT_JWKSMAXAGE,
+  JWT_JWKSTIMEOUT,
+  JWT_JWKSURL,
+  JWT_KEYS,
+  JWT_LEEWAY,
+  JWT_PUBLICKEY,
+  JWT_REFRESHMAXAGE,
+  JWT_REVOCATIONSTORE,
+  JWT_REVOCATIONTIMEOUT,
+  JWT_SECRET,
+  type ConfigName,
+} from './config/tokens';
+export type { ConfigSource, SettingsSource } from './config/sources';
+
+// The manager.
+export { AuthManager, type RotatedTokens, type SessionClaims } from './auth-manager';
+
+// Authorization: what a guard requires.
 export { param, ParamBinding, type RequiredClaims, type RequiredValue, type RouteParams } from './authorize/match-claims';
-export { currentToken, getCurrentToken } from './context';
-export { keepAliveErrorSink, type NextFunction, type ResponseLike } from './http/respond';
-export type { RequestLike } from './http/extract-token';
 export { DEFAULT_CSRF_HEADER, type RequireTokenOptions } from './authorize/requirement';
+
+// Sessions: revocation stores.
+export type { RevocationStore } from './sessions/revocation-store';
+export { MemoryRevocationStore } from './sessions/memory-revocation-store';
+export { RedisRevocationStore, type RedisLikeClient, type RedisRevocationStoreOptions } from './sessions/redis-revocation-store';
+
+// The current token.
+export { currentToken, getCurrentToken } from './context';
+
+// HTTP: the decorator, the middleware, answering, JWKS and cookies.
 export {
   RequireToken,
   requireToken,
@@ -66,7 +84,7 @@ export {
   type TokenLocation,
   type TokenTypeName,
 } from './http/require-token';
-export { MemoryRevocationStore } from './sessions/memory-revocation-store';
-export type { RevocationStore } from './sessions/revocation-store';
-export { RedisRevocationStore, type RedisLikeClient, type RedisRevocationStoreOptions } from './sessions/redis-revocation-store';
+export type { RequestLike } from './http/extract-token';
+export { keepAliveErrorSink, type NextFunction, type ResponseLike } from './http/respond';
+export { serveJwks, type ServeJwksOptions } from './http/serve-jwks';
 export { clearSessionCookies, setSessionCookies, type SessionCookieOptions, type SessionTokens } from './http/session-cookies';
