@@ -3,9 +3,9 @@
  * front doors to one `TokenGuard`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { UseBefore } from 'routing-controllers';
 import { currentContext, runWithContext } from '../context';
 import { TokenGuard, type GuardOutcome } from './guard';
+import { useGuardBefore } from './inherited-guards';
 import { answerConfigError, answerRejection, type NextFunction, type ResponseLike } from './respond';
 import { REJECTIONS, quotedRealm, toHttpError } from '../authorize/rejections';
 import type { RequestLike } from './extract-token';
@@ -109,8 +109,9 @@ function decoratorFor(guard: TokenGuard): RequireTokenDecorator {
     if (typeof descriptor?.value !== 'function' || (typeof key !== 'string' && typeof key !== 'symbol')) {
       throw new TypeError('@RequireToken decorates methods only');
     }
-    // As a before-middleware, authentication runs ahead of routing-controllers' body parsing and validation.
-    if (typeof key === 'string') UseBefore(guard.middleware)(target as object, key);
+    // As a before-middleware, authentication runs ahead of routing-controllers' body parsing and validation, on the
+    // declaring class and on every subclass controller that inherits the action.
+    if (typeof key === 'string') useGuardBefore(target as object, key, guard.middleware);
     descriptor.value = guardMethod(descriptor.value as (...args: unknown[]) => unknown, guard);
     return descriptor;
   }
