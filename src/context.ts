@@ -28,7 +28,8 @@ export interface TokenContext {
   readonly passed: ReadonlySet<object>;
 }
 
-const storage = new AsyncLocalStorage<TokenContext>();
+// `undefined` is stored too: a request resumed from another request's context runs with none (runWithoutContext).
+const storage = new AsyncLocalStorage<TokenContext | undefined>();
 
 /** The current context, if any. @internal */
 export function currentContext(): TokenContext | undefined {
@@ -38,6 +39,11 @@ export function currentContext(): TokenContext | undefined {
 /** Runs `fn` with `context` as the current token context. @internal */
 export function runWithContext<T>(context: TokenContext, fn: () => T): T {
   return storage.run(context, fn);
+}
+
+/** Runs `fn` outside any token context (e.g. one another request's callback left behind). @internal */
+export function runWithoutContext<T>(fn: () => T): T {
+  return storage.run(undefined, fn);
 }
 
 /**

@@ -3,7 +3,7 @@
  * front doors to one `TokenGuard`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { currentContext, runWithContext } from '../context';
+import { currentContext, runWithContext, runWithoutContext } from '../context';
 import { TokenGuard, type GuardOutcome } from './guard';
 import { useGuardBefore } from './inherited-guards';
 import { answerConfigError, answerRejection, type NextFunction, type ResponseLike } from './respond';
@@ -39,10 +39,21 @@ function isResponse(value: unknown): value is ResponseLike {
 }
 
 /**
+ * True when the current token context is that of another request than `request`. A callback-style middleware (a
+ * queue, a pool, a batcher) may call a request's `next` back from whichever request released it, so the async
+ * context a request runs in is not always its own.
+ */
+function inOtherRequestsContext(request: object): boolean {
+  const context = currentContext();
+  return context !== undefined && context.request !== request;
+}
+
+/**
  * Wraps a method so that it only runs for a token that satisfies `guard`:
  * - inside a request whose middleware already passed this guard: runs as is;
  * - called with a request among its arguments (an Express handler `(req, res, next)`): checks that request, answers
  *   401/403 through the response when there is one (else throws the HttpError), and runs inside the token's context;
+ *   the context of another request is never trusted, nor handed to the method or to an error handler;
  * - called inside another request's token context (a service method): checks that token's type, claims and scope;
  * - anywhere else: throws a 401 `TokenUnauthorizedError` (fail closed).
  */
@@ -51,9 +62,11 @@ function guardMethod<This, Args extends unknown[], Return>(
   guard: TokenGuard,
 ): (this: This, ...args: Args) => Return {
   const guarded = function (this: This, ...args: Args): Return {
+    const request = args.find(isRequest);
+    // Called for another request than the context's: check that request as if there were no context at all.
+    if (request && inOtherRequestsContext(request)) return runWithoutContext(() => guarded.apply(this, args));
     const context = currentContext();
     if (context?.passed.has(guard)) return method.apply(this, args);
-    const request = args.find(isRequest);
     if (request) {
       const response = args.find(isResponse);
       const settle = (outcome: GuardOutcome): Return => {
@@ -111,7 +124,7 @@ function decoratorFor(guard: TokenGuard): RequireTokenDecorator {
     }
     // As a before-middleware, authentication runs ahead of routing-controllers' body parsing and validation, on the
     // declaring class and on every subclass controller that inherits the action.
-    if (typeof key === 'string') useGuardBefore(target as object, key, guard.middleware);
+    if (typeof key === 'string') useGuardBefore(target as object, key, ownContextOnly(guard.middleware));
     descriptor.value = guardMethod(descriptor.value as (...args: unknown[]) => unknown, guard);
     return descriptor;
   }
@@ -149,6 +162,18 @@ export function RequireToken(...args: unknown[]): RequireTokenDecorator {
 export type RequestHandler = (request: IncomingMessage, response: ServerResponse, next: NextFunction) => void;
 
 /**
+ * `middleware`, never run inside another request's token context: each request's context is its own. Resumed from
+ * another request's context, it checks its request from no context, so that neither the rest of the chain nor the
+ * app's error handler (given a rejection) sees the other request's token or the guards it passed.
+ */
+function ownContextOnly(middleware: RequestHandler): RequestHandler {
+  return (request, response, next) => {
+    if (inOtherRequestsContext(request)) runWithoutContext(() => middleware(request, response, next));
+    else middleware(request, response, next);
+  };
+}
+
+/**
  * The same checks as `@RequireToken`, as a plain Express middleware for apps without routing-controllers.
  *
  * @example
@@ -159,5 +184,5 @@ export type RequestHandler = (request: IncomingMessage, response: ServerResponse
 export function requireToken(options?: RequireTokenOptions): RequestHandler;
 export function requireToken(tokenType?: TokenTypeName, location?: TokenLocation, options?: RequireTokenOptions): RequestHandler;
 export function requireToken(...args: unknown[]): RequestHandler {
-  return new TokenGuard(normaliseRequirement(args)).middleware;
+  return ownContextOnly(new TokenGuard(normaliseRequirement(args)).middleware);
 }
