@@ -94,12 +94,23 @@ const target: object = Object.create(JWT.prototype, {
   },
 });
 
+/** Why `currentToken` cannot be frozen, sealed or made non-extensible. */
+const NOT_FREEZABLE =
+  'currentToken cannot be frozen, sealed or made non-extensible: it stands for the token of whichever request reads it '
+  + '(a verified token is read-only already); freeze a copy such as { ...currentToken } instead';
+
 /**
  * A proxy for the current request's verified token (the seed's `current_token`).
  *
  * Inside a request that passed `@RequireToken` it behaves as that `JWT` (`currentToken.sub`, `currentToken.claims`,
  * `currentToken instanceof JWT`). Outside, reading a property throws `NoTokenContextError`, while `await currentToken`,
  * `console.log(currentToken)` and `JSON.stringify(currentToken)` stay safe.
+ *
+ * One proxy serves every request, so no operation on it reaches its own target: were the target made non-extensible
+ * or given a non-configurable property, the proxy invariants would make `Object.keys(currentToken)` and
+ * `{ ...currentToken }` throw in every later request. `Object.freeze(currentToken)` (and `seal`, `preventExtensions`)
+ * throws a TypeError; defining, deleting and setting properties or the prototype apply to the current token, which a
+ * verified token refuses.
  *
  * @example
  * ```ts
@@ -144,5 +155,25 @@ export const currentToken: JWT = new Proxy(target, {
   },
   getPrototypeOf() {
     return Object.getPrototypeOf(getCurrentToken() ?? target) as object;
+  },
+  // The traps below keep the shared target extensible and free of non-configurable properties (see above).
+  preventExtensions() {
+    throw new TypeError(NOT_FREEZABLE);
+  },
+  isExtensible() {
+    // Must agree with the target (a proxy invariant), which stays extensible.
+    return Reflect.isExtensible(target);
+  },
+  defineProperty(_target, property, descriptor) {
+    // The proxy reports every property as configurable (getOwnPropertyDescriptor), so it cannot take a
+    // non-configurable one; anything else goes to the current token, as `set` does.
+    if (descriptor.configurable === false) return false;
+    return Reflect.defineProperty(tokenOrThrow(), property, descriptor);
+  },
+  deleteProperty(_target, property) {
+    return Reflect.deleteProperty(tokenOrThrow(), property);
+  },
+  setPrototypeOf(_target, prototype) {
+    return Reflect.setPrototypeOf(tokenOrThrow(), prototype);
   },
 }) as JWT;
