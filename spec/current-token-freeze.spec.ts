@@ -9,7 +9,7 @@ import type { Request, Response } from 'express';
 import { currentToken, getCurrentToken, JWT, requireToken, type AuthManager } from 'routing-controllers-jwt';
 import { configFor } from './support/keys';
 import { bearer, listen, send, type RunningServer } from './support/server';
-import { appWithManager } from './fixtures/require-token';
+import { appWithManager } from './support/require-token';
 
 /** What an attempt answered: `ok` with its result, or the name and message of what it threw. */
 type Attempt = { ok: true; result: unknown } | { ok: false; name: string; message: string };

@@ -11,7 +11,7 @@ import { Get, JsonController, Req, UseBefore, useExpressServer } from 'routing-c
 import { AuthManager, currentToken, getCurrentToken, RequireToken, requireToken } from 'routing-controllers-jwt';
 import { configFor } from '../support/keys';
 import { bearer, listen, send, type Reply, type RunningServer } from '../support/server';
-import { appWithManager, expectRejection } from '../fixtures/require-token';
+import { appWithManager, expectRejection } from '../support/require-token';
 
 /**
  * A callback-style waiting room: `park` holds a request's `next`; `release()` calls every held `next` back,

@@ -11,7 +11,7 @@ import { Get, JsonController, Post, UseBefore, useExpressServer } from 'routing-
 import { currentToken, JWT, keepAliveErrorSink, RequireToken, type AuthManager } from 'routing-controllers-jwt';
 import { configFor } from '../support/keys';
 import { bearer, listen, send, type Reply, type RunningServer } from '../support/server';
-import { appWithManager, expectRejection } from '../fixtures/require-token';
+import { appWithManager, expectRejection } from '../support/require-token';
 
 class ItemBody {
   @IsString()

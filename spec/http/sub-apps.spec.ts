@@ -11,8 +11,8 @@ import { Container } from 'typedi';
 import { AuthManager, currentToken, JWT_AUTHTYPE, JWT_ISSUER, JWT_SECRET, RequireToken, requireToken } from 'routing-controllers-jwt';
 import { configFor, hmacSecret } from '../support/keys';
 import { bearer, listen, send, type Reply } from '../support/server';
-import { appWithManager, expectRejection } from '../fixtures/require-token';
-import { isolateConfig } from '../helpers/isolation';
+import { appWithManager, expectRejection } from '../support/require-token';
+import { isolateConfig } from '../support/isolation';
 
 @JsonController('/rc')
 class SubAppController {
