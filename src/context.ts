@@ -20,6 +20,11 @@ export interface TokenContext {
   readonly token: JWT;
   /** The request's route parameters, for guards on services deeper down. */
   readonly params: RouteParams;
+  /**
+   * The parameter names the request's route declares, as the guard that made this context knew them; absent when it
+   * could not know the route (mounted with `use()`), so that guards deeper down never guess a literal either.
+   */
+  readonly declaredParams?: ReadonlySet<string>;
   /** The request the token was read from, when there is one. */
   readonly request: object | undefined;
   /** Its response, so that a guard deeper down can set its challenge header before throwing. */

@@ -17,6 +17,7 @@ export const ERROR_CODES = Object.freeze({
   ERR_JWT_INVALID_CONFIG: 'a configuration value is set but unusable',
   ERR_JWT_INVALID_TOKEN: 'convertToken/fromSignedToken got something that is not a well-formed token',
   ERR_JWT_NO_TOKEN_CONTEXT: 'currentToken was read outside of a request that passed a guard',
+  ERR_JWT_ROUTE_UNKNOWN: 'a guard that cannot see the route was given a plain string that may name a route parameter',
   // Answers to requests: 401.
   ERR_TOKEN_MISSING: 'no token in the request',
   ERR_TOKEN_HEADER: 'the Authorization header is not "Bearer <token>"',
@@ -127,6 +128,32 @@ export class NoTokenContextError extends JwtAuthError {
     message = 'currentToken was read outside of a request that passed @RequireToken (or requireToken()); ' +
       'read it only in code called from such a request, or use getCurrentToken() to test for one',
   ) {
+    super(message);
+  }
+}
+
+/** The message of `UnknownRouteError`: the fix, never a claim value. */
+export const UNKNOWN_ROUTE_MESSAGE =
+  'requireToken() mounted with use() cannot see route parameters, so a plain string among the required claims could ' +
+  "be a literal or a parameter: bind with param('name') and give literal values under the `claims` option";
+
+/**
+ * A guard that cannot know the request's route (middleware mounted with `use()`, or a guarded service method called
+ * under such a guard) was given a plain string that names no visible route parameter. It could be a literal or a
+ * parameter the guard cannot see, so the request is refused (a JSON 500) rather than guessed.
+ *
+ * @example
+ * ```ts
+ * app.use((err, req, res, next) => {
+ *   if (err.code === 'ERR_JWT_ROUTE_UNKNOWN') log.error(err.message); // a guarded service under a use() guard
+ *   next(err);
+ * });
+ * ```
+ */
+export class UnknownRouteError extends JwtAuthError {
+  override readonly code = 'ERR_JWT_ROUTE_UNKNOWN';
+
+  constructor(message = UNKNOWN_ROUTE_MESSAGE) {
     super(message);
   }
 }

@@ -6,6 +6,10 @@
  * their keys (the original returned after the first nested object, so later keys were never checked); when the
  * token's value is an array the required value must be an array whose elements all deep-equal one of the token's;
  * everything else compares with `===`, so `1` never matches `true` or `"1"`.
+ *
+ * Route parameters: a `param()` binding, or a top-level string that names a parameter the route declares (or the
+ * request has), is compared with that parameter's value; a parameter the request lacks never matches, so a binding
+ * never falls back to comparing the literal name. Which parameters the route declares is the guard's to know.
  */
 import type { ClaimValue, Claims, Scope } from '../claims';
 
@@ -20,8 +24,14 @@ export class ParamBinding {
 
 /**
  * Binds a required claim to a route parameter explicitly: `@RequireToken({ sub: param('userId') })`. Unlike the
- * implicit form (`sub: 'userId'`), it never falls back to comparing with the literal string: when the route has no
- * such parameter the claim does not match.
+ * implicit form (`sub: 'userId'`, a literal on a route that declares no `userId`), it binds everywhere: under the
+ * `claims` option, and in middleware mounted with `use()`, which cannot know the route. When the request has no such
+ * parameter the claim does not match.
+ *
+ * @example
+ * ```ts
+ * router.use(requireToken({ claims: { sub: param('userId'), role: 'admin' } }));
+ * ```
  */
 export function param(name: string): ParamBinding {
   return new ParamBinding(name);
@@ -85,20 +95,52 @@ export function matchParam(actual: unknown, paramValue: string | undefined): boo
 /** Required top-level claims, as `@RequireToken` options carry them. */
 export type RequiredClaims = Readonly<Record<string, RequiredValue>>;
 
+/** What a guard knows of the request's route when it matches claims. */
+export interface RouteView {
+  /** The request's route parameters (`req.params`). */
+  readonly params: RouteParams;
+  /**
+   * The parameter names the route declares, present in this request or not (`/users{/:userId}` declares `userId`
+   * also for `/users`); empty when the route is unknown.
+   */
+  readonly declared: ReadonlySet<string>;
+}
+
 /**
- * True when `claims` carries every required claim. A top-level requirement that is a `param()` binding, or a string
- * naming one of `params`, is compared with that route parameter's value.
+ * How a requirement's top-level strings are read: `'bind'` for the top-level claims and `override` (a string that
+ * names a route parameter binds to it), `'literal'` for the `claims` option (a string is always a literal).
  */
-export function matchClaims(claims: Claims, required: RequiredClaims, params: RouteParams = {}): boolean {
+export type StringReading = 'bind' | 'literal';
+
+/** True when `name` is a route parameter: declared by the route, or present in the request. */
+function isParamName(route: RouteView, name: string): boolean {
+  return route.declared.has(name) || Object.hasOwn(route.params, name);
+}
+
+function paramValue(route: RouteView, name: string): string | undefined {
+  return Object.hasOwn(route.params, name) ? route.params[name] : undefined;
+}
+
+/** The route parameter a required value binds to, or `undefined` when it is compared as a value. */
+function boundParam(expected: RequiredValue, route: RouteView, reading: StringReading): string | undefined {
+  if (expected instanceof ParamBinding) return expected.name;
+  return reading === 'bind' && typeof expected === 'string' && isParamName(route, expected) ? expected : undefined;
+}
+
+/**
+ * True when `claims` carries every required claim. A `param()` binding, or (when `reading` is `'bind'`) a top-level
+ * string naming a parameter the route declares or the request has, is compared with that parameter's value; a
+ * parameter absent from the request never matches, so a binding never falls back to the literal name.
+ */
+export function matchClaims(claims: Claims, required: RequiredClaims, route: RouteView, reading: StringReading): boolean {
   for (const key of Object.keys(required)) {
     if (!Object.hasOwn(claims, key)) return false;
     const expected = required[key];
     const actual = claims[key];
-    if (expected instanceof ParamBinding) {
-      if (!matchParam(actual, Object.hasOwn(params, expected.name) ? params[expected.name] : undefined)) return false;
-    } else if (typeof expected === 'string' && Object.hasOwn(params, expected)) {
-      if (!matchParam(actual, params[expected])) return false;
-    } else if (!matchValue(actual, expected)) {
+    const bound = boundParam(expected, route, reading);
+    if (bound !== undefined) {
+      if (!matchParam(actual, paramValue(route, bound))) return false;
+    } else if (!matchValue(actual, expected as ClaimValue)) {
       return false;
     }
   }

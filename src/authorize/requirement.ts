@@ -2,15 +2,25 @@
  * `@RequireToken`'s options: normalised and validated once, when the decorator is applied, into a frozen requirement;
  * and `authorize`, the per-request check of a verified token against it.
  */
-import { matchClaims, matchScope, ParamBinding, type RequiredClaims, type RequiredValue, type RouteParams } from './match-claims';
+import {
+  matchClaims,
+  matchScope,
+  ParamBinding,
+  type RequiredClaims,
+  type RequiredValue,
+  type RouteParams,
+  type RouteView,
+} from './match-claims';
 import { TokenType } from '../claims';
 import type { JWT } from '../token/jwt';
 import { REJECTIONS, type Rejection } from './rejections';
+import { UnknownRouteError } from '../errors';
 import type { ClaimValue, Scope } from '../claims';
 
 /**
  * Options of `@RequireToken` and `requireToken()`. Every key that is not one of the named options is a claim the token
- * must carry (the seed's `**kwargs`); a string value naming a route parameter binds to it (`sub: 'userId'`).
+ * must carry (the seed's `**kwargs`); a top-level string value naming a parameter the route declares binds to it
+ * (`sub: 'userId'` on `/users/:userId`). Under `claims`, strings are always literals and only `param()` binds.
  */
 export interface RequireTokenOptions {
   /** The token type required. @default 'auth' */
@@ -28,6 +38,17 @@ export interface RequireTokenOptions {
    * the token's `csrf` value in; `false` turns it off. @default 'X-CSRF-Token' with `location: 'cookies'`
    */
   csrf?: string | false;
+  /**
+   * Required claims whose strings are always literals: binding to a route parameter happens only through `param()`.
+   * Merged with the top-level required claims (a claim given in both is a `TypeError`). Needed for literal strings
+   * where the guard cannot know the route (`router.use(requireToken(...))`).
+   *
+   * @example
+   * ```ts
+   * router.use(requireToken({ claims: { role: 'admin', sub: param('userId') } }));
+   * ```
+   */
+  claims?: Readonly<Record<string, RequiredValue>>;
   /** Any other key: a claim the token must carry. */
   [claim: string]: RequiredValue | Readonly<Record<string, RequiredValue>> | undefined;
 }
@@ -42,12 +63,17 @@ export interface TokenRequirement {
   readonly cookieName: string | undefined;
   readonly scope: Scope | undefined;
   readonly override: RequiredClaims | undefined;
+  /** The top-level required claims: a string naming a route parameter binds to it. */
   readonly claims: RequiredClaims | undefined;
+  /** The required claims of the `claims` option: strings are literals. */
+  readonly literalClaims: RequiredClaims | undefined;
+  /** Where a string may name a route parameter (top-level claims and `override`): `[where, string]`, e.g. `['sub', 'userId']`. */
+  readonly namedStrings: ReadonlyArray<readonly [where: string, name: string]>;
   /** The CSRF header (lower case) for cookie tokens, or `undefined` when CSRF is not checked. */
   readonly csrfHeader: string | undefined;
 }
 
-const OPTION_NAMES = new Set(['tokenType', 'location', 'cookieName', 'scope', 'override', 'csrf']);
+const OPTION_NAMES = new Set(['tokenType', 'location', 'cookieName', 'scope', 'override', 'csrf', 'claims']);
 // The seed's Python spellings would otherwise silently become required claims and answer 403 to everyone.
 const SEED_SPELLINGS: Readonly<Record<string, string>> = { token_type: 'tokenType', cookie_name: 'cookieName' };
 // RFC 6265 §4.1.1: a cookie name is an HTTP token.
@@ -106,6 +132,22 @@ function normaliseOverride(override: unknown): RequiredClaims | undefined {
   return requiredClaims(Object.entries(override), 'override.');
 }
 
+function normaliseLiteralClaims(claims: unknown, topLevel: RequiredClaims | undefined): RequiredClaims | undefined {
+  if (claims === undefined) return undefined;
+  if (!isPlainObject(claims)) throw new TypeError('claims must be a plain object of required claims');
+  for (const key of Object.keys(claims)) {
+    // Two values for one claim: which one was meant is a guess, so neither is.
+    if (topLevel && Object.hasOwn(topLevel, key)) throw new TypeError(`${key} is required both at the top level and under claims: give it once`);
+  }
+  return requiredClaims(Object.entries(claims), 'claims.');
+}
+
+/** The strings of `claims` that may name a route parameter, labelled with where they were given. */
+function namedStringsOf(claims: RequiredClaims | undefined, prefix: string): Array<readonly [string, string]> {
+  if (claims === undefined) return [];
+  return Object.entries(claims).flatMap(([key, value]) => (typeof value === 'string' ? [[`${prefix}${key}`, value] as const] : []));
+}
+
 /**
  * Normalises the positional (`'auth', 'cookies', { cookieName }`) or object (`{ tokenType, ... }`) form.
  *
@@ -145,28 +187,56 @@ export function normaliseRequirement(args: readonly unknown[]): TokenRequirement
   if (csrf !== undefined && csrf !== false && !(typeof csrf === 'string' && COOKIE_NAME.test(csrf))) {
     throw new TypeError('csrf must be a header name or false');
   }
+  const claims = requiredClaims(claimEntries, '');
+  const override = normaliseOverride(options.override);
   return Object.freeze({
     tokenType,
     location,
     csrfHeader: location === 'cookies' && csrf !== false ? (csrf ?? DEFAULT_CSRF_HEADER).toLowerCase() : undefined,
     cookieName: location === 'cookies' ? (cookieName as string) : undefined,
     scope: normaliseScope(options.scope),
-    override: normaliseOverride(options.override),
-    claims: requiredClaims(claimEntries, ''),
+    override,
+    claims,
+    literalClaims: normaliseLiteralClaims(options.claims, claims),
+    namedStrings: Object.freeze([...namedStringsOf(claims, ''), ...namedStringsOf(override, 'override.')]),
   });
 }
 
 /**
+ * Where the route is unknown (`declared` is `undefined`): the places of the requirement whose string names no
+ * parameter visible in `params`, so that it could be a literal or a parameter the guard cannot see. Empty when the
+ * route is known or every such string names a visible parameter.
+ *
+ * @example
+ * ```ts
+ * ambiguousStrings(normaliseRequirement([{ role: 'admin', sub: 'userId' }]), { userId: 'alice' }, undefined); // ['role']
+ * ```
+ */
+export function ambiguousStrings(requirement: TokenRequirement, params: RouteParams, declared: ReadonlySet<string> | undefined): string[] {
+  if (declared !== undefined || requirement.namedStrings.length === 0) return [];
+  return requirement.namedStrings.filter(([, name]) => !Object.hasOwn(params, name)).map(([where]) => where);
+}
+
+const NO_NAMES: ReadonlySet<string> = new Set();
+
+/**
  * Checks a verified token against a requirement: the token type (401), then `override` (grants access when all its
  * claims match), then the required claims and the scope (403). `null` when access is granted.
+ *
+ * @param params - The request's route parameters.
+ * @param declared - The parameter names the request's route declares, or `undefined` when the route is unknown.
+ * @throws UnknownRouteError when the route is unknown and a string of the requirement names no visible parameter.
  */
-export function authorize(token: JWT, requirement: TokenRequirement, params: RouteParams): Rejection | null {
+export function authorize(token: JWT, requirement: TokenRequirement, params: RouteParams, declared: ReadonlySet<string> | undefined): Rejection | null {
+  if (ambiguousStrings(requirement, params, declared).length > 0) throw new UnknownRouteError();
   if (token.tokenType !== requirement.tokenType) {
     return requirement.tokenType === TokenType.AUTH ? REJECTIONS.needAuth : REJECTIONS.needRefresh;
   }
   const { claims } = token;
-  if (requirement.override && matchClaims(claims, requirement.override, params)) return null;
-  if (requirement.claims && !matchClaims(claims, requirement.claims, params)) return REJECTIONS.claimsMismatch;
+  const route: RouteView = { params, declared: declared ?? NO_NAMES };
+  if (requirement.override && matchClaims(claims, requirement.override, route, 'bind')) return null;
+  if (requirement.claims && !matchClaims(claims, requirement.claims, route, 'bind')) return REJECTIONS.claimsMismatch;
+  if (requirement.literalClaims && !matchClaims(claims, requirement.literalClaims, route, 'literal')) return REJECTIONS.claimsMismatch;
   if (requirement.scope !== undefined && !matchScope(Object.hasOwn(claims, 'scope') ? claims.scope : undefined, requirement.scope)) {
     return REJECTIONS.scopeMismatch;
   }

@@ -2,6 +2,11 @@
  * The one implementation behind both front doors (`@RequireToken` and `requireToken()`): read the token, verify it
  * with the request's manager, authorize it (claims, scope, CSRF), check revocation, then either run the rest of the
  * request inside the token's context or answer 401/403/503 (see respond.ts).
+ *
+ * Authorizing needs to know which route parameters the request's route declares (a required string naming one binds
+ * to it even when the request lacks it). The guard reads them from `req.route` where it is inside a route (a route
+ * handler or route-level middleware), plus the mount paths above that route; mounted with `use()` it cannot know the
+ * route, and says so rather than guess.
  */
 import { AsyncResource } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -14,7 +19,9 @@ import type { JWT } from '../token/jwt';
 import { checkCsrf } from '../authorize/csrf';
 import { REJECTIONS, type Rejection } from '../authorize/rejections';
 import { extractBearerToken, extractCookieToken, type Extraction, type RequestLike } from './extract-token';
-import { authorize, type TokenRequirement } from '../authorize/requirement';
+import { ambiguousStrings, authorize, type TokenRequirement } from '../authorize/requirement';
+import { declaredParamNames } from '../authorize/route-params';
+import { UNKNOWN_ROUTE_MESSAGE, UnknownRouteError } from '../errors';
 import { resolveManager } from './resolve-manager';
 import {
   answerConfigError,
@@ -44,9 +51,127 @@ function bindRequestEvents(request: RequestLike): void {
   emitter.emit = AsyncResource.bind(emitter.emit, 'routing-controllers-jwt', emitter);
 }
 
+/** The Express internals read to know a request's route: the route being dispatched and the mount path matched. */
+type RoutedRequest = RequestLike & { route?: unknown; baseUrl?: unknown };
+/** A layer of an Express 4 or 5 router stack: a route's (`route`), a router's (`handle.stack`) or a middleware's. */
+type StackLayer = { route?: unknown; handle?: unknown; rawPath?: unknown; keys?: unknown };
+/** A route object: its path, and its own stack of handlers. */
+type RouteObject = { path?: unknown; stack?: unknown };
+
+/** What is known of one route object, worked out at its first request. */
+interface RouteNames {
+  /** The parameter names its path and its mount paths declare; `undefined` when its path could not be read. */
+  readonly names: ReadonlySet<string> | undefined;
+  /** Whether every mount path above it (routers, sub-apps) was found and read. */
+  readonly mountsKnown: boolean;
+}
+
+const routeNames = new WeakMap<object, RouteNames>();
+// Routers nest a few levels; the bound only protects against a stack that is not what Express builds.
+const MAX_MOUNT_DEPTH = 32;
+
+function stackOf(router: unknown): readonly StackLayer[] | undefined {
+  if ((typeof router !== 'function' && typeof router !== 'object') || router === null) return undefined;
+  const { stack } = router as { stack?: unknown };
+  return Array.isArray(stack) ? (stack as StackLayer[]) : undefined;
+}
+
+/** The app's root router: Express 4's `app._router` or Express 5's `app.router` (whose Express 4 getter throws). */
+function rootRouterOf(app: unknown): unknown {
+  const express = app as { _router?: unknown; router?: unknown };
+  try {
+    // Short-circuit: reading `router` on Express 4 throws.
+    return express._router ?? express.router;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The parameter names of a mount layer's path: Express 5 keeps the path itself, Express 4 only its keys. */
+function mountLayerNames(layer: StackLayer): ReadonlySet<string> | undefined {
+  if (layer.rawPath !== undefined) return declaredParamNames(layer.rawPath);
+  if (Array.isArray(layer.keys)) return new Set(layer.keys.map((key: { name?: unknown }) => String(key.name)));
+  return undefined;
+}
+
+/**
+ * Adds to `names` the parameter names of every mount path above `route` in `stack`, by every way down to it:
+ * 'absent' when the route is not there, 'unreadable' when a mount path above it cannot be read.
+ */
+function collectMounts(stack: readonly StackLayer[], route: object, names: Set<string>, depth: number): 'found' | 'absent' | 'unreadable' {
+  let result: 'found' | 'absent' | 'unreadable' = 'absent';
+  for (const layer of stack) {
+    const inner = layer.route === route || depth >= MAX_MOUNT_DEPTH ? undefined : stackOf(layer.handle);
+    const below = layer.route === route ? 'found' : inner ? collectMounts(inner, route, names, depth + 1) : 'absent';
+    if (below === 'absent') continue;
+    const own = layer.route === route ? new Set<string>() : mountLayerNames(layer);
+    if (below === 'unreadable' || own === undefined) return 'unreadable';
+    for (const name of own) names.add(name);
+    result = 'found';
+  }
+  return result;
+}
+
+/** Adds the names of the mount paths of a sub-app and its parents (`app.mountpath`); false when one cannot be read. */
+function collectAppMounts(app: unknown, names: Set<string>): boolean {
+  let current = app as { parent?: unknown; mountpath?: unknown } | undefined;
+  for (let depth = 0; depth < MAX_MOUNT_DEPTH; depth++) {
+    if (current?.parent === undefined || current.parent === null) return true;
+    const own = declaredParamNames(current.mountpath);
+    if (own === undefined) return false;
+    for (const name of own) names.add(name);
+    current = current.parent as typeof current;
+  }
+  return false;
+}
+
+function routeNamesOf(app: unknown, route: RouteObject): RouteNames {
+  const own = declaredParamNames(route.path);
+  if (own === undefined) return { names: undefined, mountsKnown: false };
+  const names = new Set(own);
+  const stack = stackOf(rootRouterOf(app));
+  const found = stack === undefined ? 'absent' : collectMounts(stack, route, names, 0);
+  return { names, mountsKnown: found === 'found' && collectAppMounts(app, names) };
+}
+
+/**
+ * The parameter names declared by `route` and the paths it is mounted under, read once per route object; `undefined`
+ * when they cannot all be known: a mount path (`/u/:userId`) may then hold a parameter the guard cannot see.
+ */
+function declaredByRoute(request: RoutedRequest, route: RouteObject): ReadonlySet<string> | undefined {
+  let known = routeNames.get(route);
+  if (known === undefined) {
+    known = routeNamesOf(request.app, route);
+    routeNames.set(route, known);
+  }
+  const mounted = typeof request.baseUrl === 'string' && request.baseUrl !== '';
+  return known.mountsKnown || !mounted ? known.names : undefined;
+}
+
+function currentRoute(request: RequestLike): RouteObject | undefined {
+  const { route } = request as RoutedRequest;
+  return typeof route === 'object' && route !== null ? (route as RouteObject) : undefined;
+}
+
+/**
+ * The parameter names the request's route declares, for a guard called from a route handler (`req.route` is the
+ * route being dispatched); `undefined` when there is no route to read.
+ */
+function declaredParamsOf(request: RequestLike): ReadonlySet<string> | undefined {
+  const route = currentRoute(request);
+  return route === undefined ? undefined : declaredByRoute(request, route);
+}
+
+/** What a guard knew of the route when it checked a request. */
+interface RouteKnowledge {
+  readonly declared: ReadonlySet<string> | undefined;
+}
+
 /** A requirement turned into checks; one per `@RequireToken` or `requireToken()`. */
 export class TokenGuard {
   readonly #extract: (request: RequestLike) => Extraction;
+  // Private fields stay writable on the frozen guard: the unknown-route warning is emitted once per guard.
+  #warned = false;
 
   constructor(readonly requirement: TokenRequirement) {
     const { cookieName } = requirement;
@@ -59,6 +184,12 @@ export class TokenGuard {
    * remote JWK Set (it may have to fetch keys) or the token must be looked up in the revocation store.
    */
   check(request: RequestLike, response?: unknown): GuardOutcome | Promise<GuardOutcome> {
+    return this.#check(request, response, declaredParamsOf(request));
+  }
+
+  #check(request: RequestLike, response: unknown, declared: ReadonlySet<string> | undefined): GuardOutcome | Promise<GuardOutcome> {
+    const ambiguous = ambiguousStrings(this.requirement, request.params ?? {}, declared);
+    if (ambiguous.length > 0) return this.#refuseUnknownRoute(ambiguous);
     let runtime: Runtime;
     try {
       const manager = resolveManager(request, response);
@@ -74,15 +205,21 @@ export class TokenGuard {
     if (extraction.rejection) return { rejection: extraction.rejection, realm };
     // Synchronous unless remote keys must be fetched.
     const result = runtime.verifier.checkWithRemote(extraction.token);
-    if (result instanceof Promise) return result.then((settled) => this.#verdict(settled, request, runtime));
-    return this.#verdict(result, request, runtime);
+    if (result instanceof Promise) return result.then((settled) => this.#verdict(settled, request, runtime, declared));
+    return this.#verdict(result, request, runtime, declared);
   }
 
-  #verdict(result: TokenCheck, request: RequestLike, runtime: Runtime): GuardOutcome | Promise<GuardOutcome> {
+  #verdict(
+    result: TokenCheck,
+    request: RequestLike,
+    runtime: Runtime,
+    declared: ReadonlySet<string> | undefined,
+  ): GuardOutcome | Promise<GuardOutcome> {
     const { realm } = runtime;
     if (!result.valid) return { rejection: REJECTIONS[result.reason], realm };
     const { token } = result;
-    const rejection = authorize(token, this.requirement, request.params ?? {}) ?? checkCsrf(token, this.requirement, (request as { method?: string }).method, request.headers);
+    const method = (request as { method?: string }).method;
+    const rejection = authorize(token, this.requirement, request.params ?? {}, declared) ?? checkCsrf(token, this.requirement, method, request.headers);
     if (rejection) return { rejection, realm };
     if (!runtime.sessions.needsCheck(token)) return { token, runtime };
     // Refresh tokens always, auth tokens with a jti: ask the store, within a bounded time (fail closed).
@@ -92,35 +229,66 @@ export class TokenGuard {
     });
   }
 
-  /** The context a request that passed this guard runs in. */
-  contextFor(token: JWT, params: RouteParams, request: object | undefined, response: ChallengeTarget | undefined): TokenContext {
+  /** A configuration error for a requirement whose strings the guard cannot read without the route; warns once. */
+  #refuseUnknownRoute(ambiguous: readonly string[]): GuardOutcome {
+    if (!this.#warned) {
+      this.#warned = true;
+      // Names where the strings were given, never their values: the warning goes to logs.
+      process.emitWarning(`${UNKNOWN_ROUTE_MESSAGE}. Required claims given as plain strings: ${ambiguous.join(', ')}`, {
+        type: 'RoutingControllersJwtWarning',
+        code: 'ERR_JWT_ROUTE_UNKNOWN',
+      });
+    }
+    return { configError: new UnknownRouteError() };
+  }
+
+  /**
+   * The context a request that passed this guard runs in. It carries what this guard knew of the route (`known`),
+   * else what the context of the same request already carried, else what `request.route` tells.
+   */
+  contextFor(token: JWT, params: RouteParams, request: object | undefined, response: ChallengeTarget | undefined, known?: RouteKnowledge): TokenContext {
     const parent = currentContext();
     // Guards already passed by this same request (or token) carry over, so stacked guards are each checked once.
     const sameRequest = parent !== undefined && (request === undefined ? parent.token === token : parent.request === request);
     const passed = new Set(sameRequest ? parent.passed : []);
     passed.add(this);
-    return { token, params, request, response: response ?? (sameRequest ? parent.response : undefined), passed };
+    let declaredParams = known?.declared;
+    if (known === undefined) declaredParams = sameRequest ? parent.declaredParams : request && declaredParamsOf(request as RequestLike);
+    return { token, params, declaredParams, request, response: response ?? (sameRequest ? parent.response : undefined), passed };
+  }
+
+  /**
+   * The parameter names of the route this middleware runs in. `req.route` outlives its route (a route that calls
+   * `next()` leaves it set for the `use()` middleware after it), so it counts only when this middleware is one of
+   * its handlers.
+   */
+  #declaredAsMiddleware(request: RequestLike): ReadonlySet<string> | undefined {
+    const route = currentRoute(request);
+    const stack = route === undefined ? undefined : stackOf(route);
+    if (route === undefined || stack === undefined || !stack.some((layer) => layer?.handle === this.middleware)) return undefined;
+    return declaredByRoute(request, route);
   }
 
   /** Express middleware: answers 401/403, or calls `next()` inside the token's context. */
   readonly middleware = (incoming: IncomingMessage, response: ServerResponse, next: NextFunction): void => {
     // Typed as Node's own classes so that Express infers nothing from it (route params stay the app's own type).
     const request = incoming as unknown as RequestLike;
-    const outcome = this.check(request, response);
+    const known: RouteKnowledge = { declared: this.#declaredAsMiddleware(request) };
+    const outcome = this.#check(request, response, known.declared);
     if (outcome instanceof Promise) {
       outcome
-        .then((settled) => this.#proceed(settled, request, response, next))
+        .then((settled) => this.#proceed(settled, request, response, next, known))
         // Fail closed, and never an unhandled rejection (answerConfigError does nothing once a response was sent).
         .catch(() => answerConfigError(response, new JwtAuthError('The token could not be checked')));
     } else {
-      this.#proceed(outcome, request, response, next);
+      this.#proceed(outcome, request, response, next, known);
     }
   };
 
-  #proceed(outcome: GuardOutcome, request: RequestLike, response: ServerResponse, next: NextFunction): void {
+  #proceed(outcome: GuardOutcome, request: RequestLike, response: ServerResponse, next: NextFunction, known: RouteKnowledge): void {
     if (outcome.token) {
       ensureCompletedResponseSink(appOf(request));
-      runWithContext(this.contextFor(outcome.token, request.params ?? {}, request, response), () => {
+      runWithContext(this.contextFor(outcome.token, request.params ?? {}, request, response, known), () => {
         bindRequestEvents(request);
         next();
       });

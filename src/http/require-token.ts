@@ -88,7 +88,7 @@ function guardMethod<This, Args extends unknown[], Return>(
       return outcome instanceof Promise ? (outcome.then(settle) as Return) : settle(outcome);
     }
     if (context) {
-      const rejection = authorize(context.token, guard.requirement, context.params);
+      const rejection = authorize(context.token, guard.requirement, context.params, context.declaredParams);
       if (rejection) {
         const error = toHttpError(rejection, context.token.iss === null ? undefined : quotedRealm(context.token.iss));
         // routing-controllers' default handler answers with the status and body but ignores error.headers.
