@@ -21,6 +21,16 @@ import type { ClaimValue, Scope } from '../claims';
  * Options of `@RequireToken` and `requireToken()`. Every key that is not one of the named options is a claim the token
  * must carry (the seed's `**kwargs`); a top-level string value naming a parameter the route declares binds to it
  * (`sub: 'userId'` on `/users/:userId`). Under `claims`, strings are always literals and only `param()` binds.
+ *
+ * A check is never dropped silently: `scope`, `override`, `claims` and any required claim present as `undefined` (the
+ * three options also as `null`) are a `TypeError`; `tokenType`, `location` and `csrf` present as `undefined` take their
+ * defaults, as when absent.
+ *
+ * @example
+ * ```ts
+ * requireToken({ scope: 'read', tenant: 'acme', override: { admin: true } });
+ * requireToken({ ...(config.scope === undefined ? {} : { scope: config.scope }) }); // not { scope: config.scope }
+ * ```
  */
 export interface RequireTokenOptions {
   /** The token type required. @default 'auth' */
@@ -29,9 +39,12 @@ export interface RequireTokenOptions {
   location?: 'header' | 'cookies';
   /** The cookie holding the token; required when `location` is `'cookies'`. */
   cookieName?: string;
-  /** Required entries of the token's `scope` claim. */
+  /** Required entries of the token's `scope` claim. `undefined` or `null` is a `TypeError`: remove the key instead. */
   scope?: Scope;
-  /** Claims that, when they all match, grant access without checking `scope` and the required claims. */
+  /**
+   * Claims that, when they all match, grant access without checking `scope` and the required claims. `undefined` or
+   * `null` is a `TypeError`: remove the key instead.
+   */
   override?: Readonly<Record<string, RequiredValue>>;
   /**
    * CSRF double submit, for cookie tokens: the header a state-changing request (POST, PUT, PATCH, DELETE) must send
@@ -41,7 +54,7 @@ export interface RequireTokenOptions {
   /**
    * Required claims whose strings are always literals: binding to a route parameter happens only through `param()`.
    * Merged with the top-level required claims (a claim given in both is a `TypeError`). Needed for literal strings
-   * where the guard cannot know the route (`router.use(requireToken(...))`).
+   * where the guard cannot know the route (`router.use(requireToken(...))`). `undefined` or `null` is a `TypeError`.
    *
    * @example
    * ```ts
@@ -116,7 +129,7 @@ function requiredClaims(entries: Array<[string, unknown]>, where: string): Requi
 }
 
 function normaliseScope(scope: unknown): Scope | undefined {
-  if (scope === undefined || scope === null) return undefined;
+  if (scope === undefined) return undefined;
   if (typeof scope === 'string' && scope.trim() !== '') return scope;
   if (typeof scope === 'number' && Number.isFinite(scope)) return scope;
   if (isPlainObject(scope)) return frozenJson(scope, 'scope') as Scope;
@@ -124,7 +137,7 @@ function normaliseScope(scope: unknown): Scope | undefined {
 }
 
 function normaliseOverride(override: unknown): RequiredClaims | undefined {
-  if (override === undefined || override === null) return undefined;
+  if (override === undefined) return undefined;
   if (!isPlainObject(override) || Object.keys(override).length === 0) {
     // An empty override would match every token and silently disable authorization.
     throw new TypeError('override must be a plain object naming at least one claim');
@@ -148,11 +161,29 @@ function namedStringsOf(claims: RequiredClaims | undefined, prefix: string): Arr
   return Object.entries(claims).flatMap(([key, value]) => (typeof value === 'string' ? [[`${prefix}${key}`, value] as const] : []));
 }
 
+// Options that add a check: present without a value, they would drop it silently (a spread of an unset value,
+// `{ scope: config.scope }`, would leave a route open to tokens without any scope).
+const CHECK_OPTIONS = ['scope', 'override', 'claims'] as const;
+
+function refuseChecksWithoutValue(options: Record<string, unknown>): void {
+  for (const name of CHECK_OPTIONS) {
+    const value = options[name];
+    if (Object.hasOwn(options, name) && (value === undefined || value === null)) {
+      throw new TypeError(`${name} is given as ${String(value)}: remove the key, or give the value it must have`);
+    }
+  }
+}
+
+/** The first value that is given: `undefined` is absent (a spread of an unset optional value), `null` is not. */
+function firstGiven(...values: unknown[]): unknown {
+  return values.find((value) => value !== undefined);
+}
+
 /**
  * Normalises the positional (`'auth', 'cookies', { cookieName }`) or object (`{ tokenType, ... }`) form.
  *
- * @throws TypeError for an invalid token type or location, a cookie location without a cookie name, or a value
- *   that cannot be matched.
+ * @throws TypeError for an invalid token type or location, a cookie location without a cookie name, a value
+ *   that cannot be matched, or `scope`, `override`, `claims` or a required claim present without a value.
  */
 export function normaliseRequirement(args: readonly unknown[]): TokenRequirement {
   if (args.length > 3) throw new TypeError('RequireToken takes (tokenType?, location?, options?) or (options)');
@@ -167,11 +198,12 @@ export function normaliseRequirement(args: readonly unknown[]): TokenRequirement
       throw new TypeError(`${name} is given twice with different values`);
     }
   }
-  const tokenType = positionalType ?? options.tokenType ?? TokenType.AUTH;
+  refuseChecksWithoutValue(options);
+  const tokenType = firstGiven(positionalType, options.tokenType, TokenType.AUTH);
   if (tokenType !== TokenType.AUTH && tokenType !== TokenType.REFRESH) {
     throw new TypeError(`Invalid token type ${JSON.stringify(tokenType)}: use 'auth' or 'refresh'`);
   }
-  const location = positionalLocation ?? options.location ?? 'header';
+  const location = firstGiven(positionalLocation, options.location, 'header');
   if (location !== 'header' && location !== 'cookies') {
     throw new TypeError(`Invalid location ${JSON.stringify(location)}: use 'header' or 'cookies'`);
   }
