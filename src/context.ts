@@ -46,6 +46,16 @@ export function runWithContext<T>(context: TokenContext, fn: () => T): T {
   return storage.run(context, fn);
 }
 
+/**
+ * True when the current token context is that of another request than `request`. A callback-style middleware (a
+ * queue, a pool, a batcher) may call a request's `next` back from whichever request released it, so the async
+ * context a request runs in is not always its own. @internal
+ */
+export function inOtherRequestsContext(request: object): boolean {
+  const context = storage.getStore();
+  return context !== undefined && context.request !== request;
+}
+
 /** Runs `fn` outside any token context (e.g. one another request's callback left behind). @internal */
 export function runWithoutContext<T>(fn: () => T): T {
   return storage.run(undefined, fn);

@@ -10,7 +10,7 @@ import type { RequestHandler as ExpressHandler } from 'express';
 import { AuthManager, currentToken, RequireToken, requireToken, type Claims } from 'routing-controllers-jwt';
 import { configFor } from '../support/keys';
 import { bearer, listen, send, type RunningServer } from '../support/server';
-import { appWithManager } from '../fixtures/require-token';
+import { appWithManager } from '../support/require-token';
 
 /** Calls the factories with arguments the types forbid, as JavaScript callers (and spreads) can. */
 const requireTokenUnchecked = requireToken as unknown as (...args: unknown[]) => unknown;

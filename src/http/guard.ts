@@ -13,7 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { runtimeOf } from '../auth-manager';
 import type { Runtime } from '../config/runtime';
 import type { RouteParams } from '../authorize/match-claims';
-import { currentContext, runWithContext, type ChallengeTarget, type TokenContext } from '../context';
+import { currentContext, inOtherRequestsContext, runWithContext, runWithoutContext, type ChallengeTarget, type TokenContext } from '../context';
 import { JwtAuthError, MissingSignerError } from '../errors';
 import type { JWT } from '../token/jwt';
 import { checkCsrf } from '../authorize/csrf';
@@ -273,6 +273,11 @@ export class TokenGuard {
   readonly middleware = (incoming: IncomingMessage, response: ServerResponse, next: NextFunction): void => {
     // Typed as Node's own classes so that Express infers nothing from it (route params stay the app's own type).
     const request = incoming as unknown as RequestLike;
+    // Resumed from another request's context (a queueing middleware): never run in it, nor hand it to what follows.
+    if (inOtherRequestsContext(request)) {
+      runWithoutContext(() => this.middleware(incoming, response, next));
+      return;
+    }
     const known: RouteKnowledge = { declared: this.#declaredAsMiddleware(request) };
     const outcome = this.#check(request, response, known.declared);
     if (outcome instanceof Promise) {

@@ -3,7 +3,7 @@
  * front doors to one `TokenGuard`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { currentContext, runWithContext, runWithoutContext } from '../context';
+import { currentContext, inOtherRequestsContext, runWithContext, runWithoutContext } from '../context';
 import { TokenGuard, type GuardOutcome } from './guard';
 import { useGuardBefore } from './inherited-guards';
 import { answerConfigError, answerRejection, type NextFunction, type ResponseLike } from './respond';
@@ -38,15 +38,6 @@ function isResponse(value: unknown): value is ResponseLike {
     && typeof (value as ResponseLike).setHeader === 'function' && typeof (value as ResponseLike).end === 'function';
 }
 
-/**
- * True when the current token context is that of another request than `request`. A callback-style middleware (a
- * queue, a pool, a batcher) may call a request's `next` back from whichever request released it, so the async
- * context a request runs in is not always its own.
- */
-function inOtherRequestsContext(request: object): boolean {
-  const context = currentContext();
-  return context !== undefined && context.request !== request;
-}
 
 /**
  * Wraps a method so that it only runs for a token that satisfies `guard`:
@@ -124,7 +115,7 @@ function decoratorFor(guard: TokenGuard): RequireTokenDecorator {
     }
     // As a before-middleware, authentication runs ahead of routing-controllers' body parsing and validation, on the
     // declaring class and on every subclass controller that inherits the action.
-    if (typeof key === 'string') useGuardBefore(target as object, key, ownContextOnly(guard.middleware));
+    if (typeof key === 'string') useGuardBefore(target as object, key, guard.middleware);
     descriptor.value = guardMethod(descriptor.value as (...args: unknown[]) => unknown, guard);
     return descriptor;
   }
@@ -161,17 +152,6 @@ export function RequireToken(...args: unknown[]): RequireTokenDecorator {
 /** An Express middleware (typed with Node's classes, so it composes with any Express handler types). */
 export type RequestHandler = (request: IncomingMessage, response: ServerResponse, next: NextFunction) => void;
 
-/**
- * `middleware`, never run inside another request's token context: each request's context is its own. Resumed from
- * another request's context, it checks its request from no context, so that neither the rest of the chain nor the
- * app's error handler (given a rejection) sees the other request's token or the guards it passed.
- */
-function ownContextOnly(middleware: RequestHandler): RequestHandler {
-  return (request, response, next) => {
-    if (inOtherRequestsContext(request)) runWithoutContext(() => middleware(request, response, next));
-    else middleware(request, response, next);
-  };
-}
 
 /**
  * The same checks as `@RequireToken`, as a plain Express middleware for apps without routing-controllers.
@@ -184,5 +164,5 @@ function ownContextOnly(middleware: RequestHandler): RequestHandler {
 export function requireToken(options?: RequireTokenOptions): RequestHandler;
 export function requireToken(tokenType?: TokenTypeName, location?: TokenLocation, options?: RequireTokenOptions): RequestHandler;
 export function requireToken(...args: unknown[]): RequestHandler {
-  return ownContextOnly(new TokenGuard(normaliseRequirement(args)).middleware);
+  return new TokenGuard(normaliseRequirement(args)).middleware;
 }
