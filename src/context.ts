@@ -7,6 +7,7 @@ import { inspect } from 'node:util';
 import { NoTokenContextError } from './errors';
 import { JWT } from './token/jwt';
 import type { RouteParams } from './authorize/match-claims';
+import type { Runtime } from './config/runtime';
 
 /** The part of a response a guard deeper down needs: whether it was sent, and a way to set a header. */
 export interface ChallengeTarget {
@@ -31,6 +32,8 @@ export interface TokenContext {
   readonly response: ChallengeTarget | undefined;
   /** The requirements (guards) this context has already passed, so that the action wrapper does not check twice. */
   readonly passed: ReadonlySet<object>;
+  /** What the token was verified with (leeway, revocations, realm), so that later checks can tell it still holds. */
+  readonly runtime: Runtime | undefined;
 }
 
 // `undefined` is stored too: a request resumed from another request's context runs with none (runWithoutContext).

@@ -246,7 +246,14 @@ export class TokenGuard {
    * The context a request that passed this guard runs in. It carries what this guard knew of the route (`known`),
    * else what the context of the same request already carried, else what `request.route` tells.
    */
-  contextFor(token: JWT, params: RouteParams, request: object | undefined, response: ChallengeTarget | undefined, known?: RouteKnowledge): TokenContext {
+  contextFor(
+    token: JWT,
+    runtime: Runtime | undefined,
+    params: RouteParams,
+    request: object | undefined,
+    response: ChallengeTarget | undefined,
+    known?: RouteKnowledge,
+  ): TokenContext {
     const parent = currentContext();
     // Guards already passed by this same request (or token) carry over, so stacked guards are each checked once.
     const sameRequest = parent !== undefined && (request === undefined ? parent.token === token : parent.request === request);
@@ -254,7 +261,15 @@ export class TokenGuard {
     passed.add(this);
     let declaredParams = known?.declared;
     if (known === undefined) declaredParams = sameRequest ? parent.declaredParams : request && declaredParamsOf(request as RequestLike);
-    return { token, params, declaredParams, request, response: response ?? (sameRequest ? parent.response : undefined), passed };
+    return {
+      token,
+      params,
+      declaredParams,
+      request,
+      response: response ?? (sameRequest ? parent.response : undefined),
+      passed,
+      runtime: runtime ?? (sameRequest ? parent.runtime : undefined),
+    };
   }
 
   /**
@@ -293,7 +308,7 @@ export class TokenGuard {
   #proceed(outcome: GuardOutcome, request: RequestLike, response: ServerResponse, next: NextFunction, known: RouteKnowledge): void {
     if (outcome.token) {
       ensureCompletedResponseSink(appOf(request));
-      runWithContext(this.contextFor(outcome.token, request.params ?? {}, request, response, known), () => {
+      runWithContext(this.contextFor(outcome.token, outcome.runtime, request.params ?? {}, request, response, known), () => {
         bindRequestEvents(request);
         next();
       });
@@ -304,4 +319,17 @@ export class TokenGuard {
       answerConfigError(response, outcome.configError);
     }
   }
+}
+
+/**
+ * Why a token that passed a guard no longer holds when a guarded method runs later in its context (a timer, a queue,
+ * a long request): it expired (leeway included), or it was revoked since, as far as the store can say at once
+ * (`statusNow`: the memory store; a store that needs a round trip was asked when the request was admitted).
+ * `null` while it holds.
+ */
+export function staleRejection(context: TokenContext): Rejection | null {
+  const { token, runtime } = context;
+  if (runtime === undefined) return null;
+  if (Date.now() / 1000 >= (token.exp ?? 0) + runtime.policy.leeway) return REJECTIONS.expired;
+  return runtime.sessions.statusNow(token) === 'revoked' ? REJECTIONS.revoked : null;
 }

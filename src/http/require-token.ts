@@ -3,11 +3,11 @@
  * front doors to one `TokenGuard`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { currentContext, inOtherRequestsContext, runWithContext, runWithoutContext } from '../context';
-import { TokenGuard, type GuardOutcome } from './guard';
+import { currentContext, inOtherRequestsContext, runWithContext, runWithoutContext, type TokenContext } from '../context';
+import { staleRejection, TokenGuard } from './guard';
 import { useGuardBefore } from './inherited-guards';
-import { answerConfigError, answerRejection, type NextFunction, type ResponseLike } from './respond';
-import { REJECTIONS, quotedRealm, toHttpError } from '../authorize/rejections';
+import { answerConfigError, answerRejection, challengeBeforeThrow, type NextFunction, type ResponseLike } from './respond';
+import { REJECTIONS, toHttpError, type Rejection } from '../authorize/rejections';
 import type { RequestLike } from './extract-token';
 import { authorize, normaliseRequirement, type RequireTokenOptions } from '../authorize/requirement';
 
@@ -41,12 +41,15 @@ function isResponse(value: unknown): value is ResponseLike {
 
 /**
  * Wraps a method so that it only runs for a token that satisfies `guard`:
- * - inside a request whose middleware already passed this guard: runs as is;
+ * - inside a request whose middleware already passed this guard: runs as is, if the token still holds;
  * - called with a request among its arguments (an Express handler `(req, res, next)`): checks that request, answers
- *   401/403 through the response when there is one (else throws the HttpError), and runs inside the token's context;
- *   the context of another request is never trusted, nor handed to the method or to an error handler;
- * - called inside another request's token context (a service method): checks that token's type, claims and scope;
+ *   401/403 through the response when there is one (else rejects with the HttpError), and runs inside the token's
+ *   context. It always answers a Promise, whatever the check needed (remote keys, the revocation store), and passes
+ *   a failure of the method to `next` when there is one. The context of another request is never trusted;
+ * - called inside a request's token context (a service method): checks that token's type, claims and scope, and
+ *   that it still holds, and runs synchronously, returning exactly what the method returns;
  * - anywhere else: throws a 401 `TokenUnauthorizedError` (fail closed).
+ * "Still holds": not expired (leeway included), and not revoked as far as the store can say at once (`staleRejection`).
  */
 function guardMethod<This, Args extends unknown[], Return>(
   method: (this: This, ...args: Args) => Return,
@@ -57,42 +60,51 @@ function guardMethod<This, Args extends unknown[], Return>(
     // Called for another request than the context's: check that request as if there were no context at all.
     if (request && inOtherRequestsContext(request)) return runWithoutContext(() => guarded.apply(this, args));
     const context = currentContext();
-    if (context?.passed.has(guard)) return method.apply(this, args);
-    if (request) {
-      const response = args.find(isResponse);
-      const settle = (outcome: GuardOutcome): Return => {
-        if (outcome.token) {
-          return runWithContext(guard.contextFor(outcome.token, request.params ?? {}, request, response), () => method.apply(this, args));
-        }
-        if (outcome.configError) {
-          if (response) return answerConfigError(response, outcome.configError) as Return;
-          throw outcome.configError;
-        }
-        if (response) {
-          const next = args.find((arg): arg is NextFunction => typeof arg === 'function');
-          return answerRejection(request, response, next, outcome.rejection, outcome.realm) as Return;
-        }
-        throw toHttpError(outcome.rejection, outcome.realm);
-      };
-      const outcome = guard.check(request, response);
-      // With a remote JWK Set the check may have to fetch keys: the method then answers a promise.
-      return outcome instanceof Promise ? (outcome.then(settle) as Return) : settle(outcome);
+    if (context?.passed.has(guard)) {
+      refuseInContext(context, staleRejection(context));
+      return method.apply(this, args);
     }
+    if (request) return checkThenRun(guard, request, args, () => method.apply(this, args)) as Return;
     if (context) {
-      const rejection = authorize(context.token, guard.requirement, context.params, context.declaredParams);
-      if (rejection) {
-        const error = toHttpError(rejection, context.token.iss === null ? undefined : quotedRealm(context.token.iss));
-        // routing-controllers' default handler answers with the status and body but ignores error.headers.
-        const { response } = context;
-        if (response && !response.headersSent) for (const [name, value] of Object.entries(error.headers)) response.setHeader(name, value);
-        throw error;
-      }
-      return runWithContext(guard.contextFor(context.token, context.params, context.request, context.response), () => method.apply(this, args));
+      refuseInContext(context, authorize(context.token, guard.requirement, context.params, context.declaredParams) ?? staleRejection(context));
+      const inner = guard.contextFor(context.token, context.runtime, context.params, context.request, context.response);
+      return runWithContext(inner, () => method.apply(this, args));
     }
     throw toHttpError(REJECTIONS.noContext, undefined);
   };
   Object.defineProperty(guarded, 'name', { value: method.name, configurable: true });
   return guarded;
+}
+
+/** Throws the HttpError of `rejection` (its challenge set on the context's response first); nothing when `null`. */
+function refuseInContext(context: TokenContext, rejection: Rejection | null): void {
+  if (rejection === null) return;
+  const error = toHttpError(rejection, context.runtime?.realm);
+  challengeBeforeThrow(context.response, error);
+  throw error;
+}
+
+/** The request path of `guardMethod`: check `request`, then run in its token context or answer the refusal. */
+async function checkThenRun(guard: TokenGuard, request: RequestLike, args: readonly unknown[], run: () => unknown): Promise<unknown> {
+  const response = args.find(isResponse);
+  const next = args.find((arg): arg is NextFunction => typeof arg === 'function');
+  try {
+    const outcome = await guard.check(request, response);
+    if (outcome.token) {
+      return await runWithContext(guard.contextFor(outcome.token, outcome.runtime, request.params ?? {}, request, response), run);
+    }
+    if (outcome.configError) {
+      if (response) return answerConfigError(response, outcome.configError);
+      throw outcome.configError;
+    }
+    if (response) return answerRejection(request, response, next, outcome.rejection, outcome.realm);
+    throw toHttpError(outcome.rejection, outcome.realm);
+  } catch (error) {
+    // An Express 4 handler's rejected promise would go unhandled: Express's own `next` takes the error instead.
+    if (next === undefined) throw error;
+    next(error);
+    return undefined;
+  }
 }
 
 function isStandardContext(value: unknown): value is ClassMethodDecoratorContext {

@@ -2,6 +2,7 @@
  * Answering 401/403/503 (and configuration errors) without Express's error path, which would drop a keep-alive
  * connection; handing rejections to an app's own error handler when it has one; and the keep-alive error sink.
  */
+import type { ChallengeTarget } from '../context';
 import type { JwtAuthError } from '../errors';
 import { rejectionHeaders, toHttpError, type Rejection } from '../authorize/rejections';
 import type { RequestLike } from './extract-token';
@@ -112,3 +113,12 @@ export function answerConfigError(response: ResponseLike, error: JwtAuthError): 
   sendJson(response, 500, JSON.stringify({ name: error.name, message: error.message, code: error.code }), {});
 }
 
+/**
+ * Puts a rejection's headers (`WWW-Authenticate`, `Retry-After`) on the response of the request a guarded method
+ * runs for, before the error is thrown: routing-controllers' default handler answers with the error's status and
+ * body but ignores `error.headers`.
+ */
+export function challengeBeforeThrow(response: ChallengeTarget | undefined, error: { readonly headers: Readonly<Record<string, string>> }): void {
+  if (response === undefined || response.headersSent) return;
+  for (const name of Object.keys(error.headers)) response.setHeader(name, error.headers[name]);
+}

@@ -60,7 +60,10 @@ export interface Sessions {
   needsCheck(token: JWT): boolean;
   /** Whether `token` was revoked; a retired refresh token seen again revokes its whole family (reuse). */
   status(token: JWT): Promise<RevocationStatus>;
-  /** The same, answered at once when the store can (memory); `undefined` when it would take a round trip. */
+  /**
+   * Whether `token` was revoked (its family or jti; a retirement by rotation is not a revocation), answered at once
+   * when the store can (memory); `undefined` when it would take a round trip.
+   */
   statusNow(token: JWT): RevocationStatus | undefined;
   /** Retires a refresh token for a rotation: exactly one of concurrent rotations of one token is 'rotated'. */
   retire(token: JWT): Promise<RotationOutcome>;
@@ -135,8 +138,7 @@ export function createSessions(options: SessionsOptions): Sessions {
       const keys = revocationKeys(token);
       if (keys.length === 0) return 'valid';
       if (store.isRevokedNow === undefined) return undefined;
-      const retired = token.tokenType === TokenType.REFRESH ? [retiredKey(token)] : [];
-      return store.isRevokedNow([...keys, ...retired]) ? 'revoked' : 'valid';
+      return store.isRevokedNow(keys) ? 'revoked' : 'valid';
     },
 
     async retire(token: JWT): Promise<RotationOutcome> {
