@@ -79,7 +79,7 @@ export async function runHttp(rounds = 5, seconds = 2): Promise<{ results: HttpR
   const uncachedBase = `http://127.0.0.1:${libraryServer.ports[1]}`;
   // A token from a manager with the same configuration (the server's own managers live in the child).
   const manager = new AuthManager({ JWT_ISSUER: ISSUER, JWT_AUTHTYPE: 'HS256', JWT_SECRET: SECRET });
-  const token = manager.authToken('user-42', 'read').signed as string;
+  const token = manager.authToken('user-42', 'read').signed;
   const bearer = { authorization: `Bearer ${token}` };
   const garbage = { authorization: `Bearer ${token.slice(0, -4)}AAAA` };
   const library = libraryServer.child;

@@ -59,7 +59,7 @@ describe('currentToken cannot be frozen or reshaped by one request for the next'
   let manager: AuthManager;
   let server: RunningServer;
 
-  const tokenOf = (sub: string): Record<string, string> => bearer(manager.authToken(sub, null, { team: `team-${sub}` }).signed as string);
+  const tokenOf = (sub: string): Record<string, string> => bearer(manager.authToken(sub, null, { team: `team-${sub}` }).signed);
 
   before(async () => {
     const built = appWithManager(configFor('HS256', issuer));

@@ -156,7 +156,7 @@ describe('currentToken', () => {
 
     it('200 concurrent requests each read their own token three calls deep, after await, in setTimeout and setImmediate', async () => {
       const subs = Array.from({ length: 200 }, (_, i) => `user-${i}`);
-      const tokens = subs.map((sub) => manager.authToken(sub).signed as string);
+      const tokens = subs.map((sub) => manager.authToken(sub).signed);
       const replies = await Promise.all(
         tokens.map((token, i) => send(`${server.url}/ct/deep?wait=${(i * 7) % 13}`, { headers: bearer(token) })),
       );
@@ -173,7 +173,7 @@ describe('currentToken', () => {
 
     it('is the verified JWT: instanceof JWT, inspectable with its sub, serialisable', async () => {
       const token = manager.authToken('inspect-user-42', 'read');
-      const reply = await send(`${server.url}/ct/inside`, { headers: bearer(token.signed as string) });
+      const reply = await send(`${server.url}/ct/inside`, { headers: bearer(token.signed) });
       expect(reply.status, reply.text).to.equal(200);
       const body = reply.json as { isJwt: boolean; same: boolean; inspected: string; json: { claims: { sub: string } }; hasSub: boolean };
       expect(body.isJwt).to.equal(true);
@@ -186,7 +186,7 @@ describe('currentToken', () => {
     it('security: an unprotected action never sees the token of an earlier request on the same connection', async () => {
       const agent = new Agent({ keepAlive: true, maxSockets: 1 });
       try {
-        const token = bearer(manager.authToken('earlier-user').signed as string);
+        const token = bearer(manager.authToken('earlier-user').signed);
         const first = await send(`${server.url}/ct/deep?wait=1`, { headers: token, agent });
         expect(first.json).to.deep.equal({ readings: ['earlier-user', 'earlier-user', 'earlier-user'] });
         const second = await send(`${server.url}/ct/unprotected`, { headers: token, agent });
@@ -199,7 +199,7 @@ describe('currentToken', () => {
     });
 
     it('the token context does not leak into the code that sent the request', async () => {
-      await send(`${server.url}/ct/inside`, { headers: bearer(manager.authToken('u1').signed as string) });
+      await send(`${server.url}/ct/inside`, { headers: bearer(manager.authToken('u1').signed) });
       expect(getCurrentToken()).to.equal(undefined);
       expect(() => currentToken.sub).to.throw(NoTokenContextError);
     });

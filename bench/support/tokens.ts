@@ -57,6 +57,6 @@ export function fixture(algorithm: Algorithm): Fixture {
     config,
     cached,
     uncached,
-    token: cached.authToken('user-42', 'read write', { tenant: 'acme' }).signed as string,
+    token: cached.authToken('user-42', 'read write', { tenant: 'acme' }).signed,
   };
 }

@@ -14,14 +14,14 @@ import {
   DEFAULT_CSRF_HEADER,
   RequireToken,
   setSessionCookies,
-  type JWT,
+  type SignedJWT,
   type SessionCookieOptions,
 } from 'routing-controllers-jwt';
 import { hmacSecret } from '../support/keys';
 import { bearer, listen, send, type Reply, type RunningServer } from '../support/server';
 import { expectRejection } from '../support/require-token';
 
-const signed = (token: JWT): string => token.signed as string;
+const signed = (token: SignedJWT): string => token.signed;
 
 /** One parsed Set-Cookie line: its value and attributes (names lower-cased; flags are `true`). */
 interface SetCookie {
@@ -191,7 +191,7 @@ describe('CSRF double submit and session cookies', () => {
 
   const request = (method: string, path: string, headers: Record<string, string | string[]> = {}) =>
     send(`${server.url}${path}`, { method, headers });
-  const withCookie = (token: JWT, headers: Record<string, string | string[]> = {}) => ({ cookie: `auth_token=${signed(token)}`, ...headers });
+  const withCookie = (token: SignedJWT, headers: Record<string, string | string[]> = {}) => ({ cookie: `auth_token=${signed(token)}`, ...headers });
   /** A 403 ERR_CSRF: JSON `{ name, message, code }` that echoes no token. */
   const csrfRejected = (reply: Reply, sent: readonly string[] = []): void => {
     expect(reply.status, reply.text).to.equal(403);

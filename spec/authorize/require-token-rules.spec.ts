@@ -164,7 +164,7 @@ describe('@RequireToken matching rules', () => {
   after(() => server.close());
 
   const token = (sub: string | number, scope: Scope | null, claims: Claims = {}): string =>
-    manager.authToken(sub, scope, claims).signed as string;
+    manager.authToken(sub, scope, claims).signed;
   const get = (path: string, signed: string): Promise<Reply> => send(`${server.url}/rules${path}`, { headers: bearer(signed) });
   const expectAllowed = async (path: string, signed: string, sub: string | number = 'u1'): Promise<void> => {
     const reply = await get(path, signed);

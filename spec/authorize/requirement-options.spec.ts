@@ -120,7 +120,7 @@ describe('@RequireToken options present without a value', () => {
 
     after(() => server.close());
 
-    const token = (scope: string | null, claims: Claims = {}): string => manager.authToken('ann', scope, claims).signed as string;
+    const token = (scope: string | null, claims: Claims = {}): string => manager.authToken('ann', scope, claims).signed;
 
     it('a token without a scope never gets 200 from a route that asked for scope: undefined or null', async () => {
       for (const path of ['/undefined-scope', '/null-scope']) {
@@ -141,7 +141,7 @@ describe('@RequireToken options present without a value', () => {
       const noScope = await send(`${server.url}/defaults`, { headers: bearer(token(null)) });
       expect(noScope.status).to.equal(403);
       expect(noScope.json).to.deep.include({ code: 'ERR_TOKEN_FORBIDDEN_SCOPE' });
-      const refresh = manager.refreshToken('ann').signed as string;
+      const refresh = manager.refreshToken('ann').signed;
       expect((await send(`${server.url}/defaults`, { headers: bearer(refresh) })).status).to.equal(401);
     });
 

@@ -162,8 +162,8 @@ describe('JWT_AUDIENCE', () => {
 
   it('issued auth and refresh tokens carry aud, and verify', () => {
     const manager = withAudience(AUDIENCE);
-    const auth = manager.authToken('user-1').signed as string;
-    const refresh = manager.refreshToken('user-1').signed as string;
+    const auth = manager.authToken('user-1').signed;
+    const refresh = manager.refreshToken('user-1').signed;
     expect(decodeSegment(auth, 1).aud).to.equal(AUDIENCE);
     expect(decodeSegment(refresh, 1).aud).to.equal(AUDIENCE);
     expect(manager.verifyToken(auth)).to.equal(true);
@@ -200,14 +200,14 @@ describe('JWT_AUDIENCE', () => {
   it('security: a token meant for one service is refused by another sharing the key', () => {
     const orders = withAudience(AUDIENCE);
     const billing = withAudience('api://billing');
-    const token = orders.authToken('user-1').signed as string;
+    const token = orders.authToken('user-1').signed;
     expect(orders.verifyToken(token)).to.equal(true);
     expect(reasonOf(billing.checkToken(token))).to.equal('audience');
   });
 
   it('without JWT_AUDIENCE configured, aud is not required (and not checked); issued tokens carry none', () => {
     const manager = withAudience();
-    expect(decodeSegment(manager.authToken('u').signed as string, 1)).not.to.have.property('aud');
+    expect(decodeSegment(manager.authToken('u').signed, 1)).not.to.have.property('aud');
     expect(reasonOf(manager.checkToken(tokenWith(claims())))).to.equal('valid');
     expect(reasonOf(manager.checkToken(tokenWith(claims({ aud: 'api://anything' }))))).to.equal('valid');
     expect(reasonOf(manager.checkToken(tokenWith(claims({ aud: ['a', 'b'] }))))).to.equal('valid');
@@ -242,7 +242,7 @@ describe('JWT_AUDIENCE', () => {
     });
     const server = await listen(app);
     try {
-      const ok = await send(`${server.url}/x`, { headers: bearer(manager.authToken('u').signed as string) });
+      const ok = await send(`${server.url}/x`, { headers: bearer(manager.authToken('u').signed) });
       expect(ok.status, ok.text).to.equal(200);
       expect(ok.json).to.deep.equal({ aud: AUDIENCE });
       const other = await send(`${server.url}/x`, { headers: bearer(tokenWith(claims({ aud: 'api://billing' }))) });

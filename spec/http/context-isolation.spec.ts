@@ -115,7 +115,7 @@ describe('each request is checked with its own token when resumed from another r
   let server: RunningServer;
   const parkings = new Map<string, Parking>();
 
-  const tokenOf = (sub: string): Record<string, string> => bearer(manager.authToken(sub).signed as string);
+  const tokenOf = (sub: string): Record<string, string> => bearer(manager.authToken(sub).signed);
 
   /** Registers GET /<name>/alice (guard, then release) and GET /<name>/bob (park, then guard) on `app`. */
   function scenario(app: Express, name: string, routes: (parking: Parking) => { alice: Handler[]; bob: Handler[] }): void {

@@ -77,7 +77,7 @@ describe('requireToken(): the plain-Express front door', () => {
 
   it('answers 401 invalid_token to a bad token', async () => {
     expectRejection(await get('/x', bearer('a.b.c')), { status: 401, code: 'ERR_TOKEN_MALFORMED', issuer, bearerError: 'invalid_token' });
-    const refresh = manager.refreshToken('u1').signed as string;
+    const refresh = manager.refreshToken('u1').signed;
     expectRejection(await get('/x', bearer(refresh)), {
       status: 401,
       code: 'ERR_TOKEN_TYPE',
@@ -88,7 +88,7 @@ describe('requireToken(): the plain-Express front door', () => {
   });
 
   it('answers 403 insufficient_scope to a token without the scope', async () => {
-    const token = manager.authToken('u1', 'write').signed as string;
+    const token = manager.authToken('u1', 'write').signed;
     expectRejection(await get('/x', bearer(token)), {
       status: 403,
       code: 'ERR_TOKEN_FORBIDDEN_SCOPE',
@@ -99,17 +99,17 @@ describe('requireToken(): the plain-Express front door', () => {
   });
 
   it('answers 200 and makes currentToken readable in the handler', async () => {
-    const reply = await get('/x', bearer(manager.authToken('plain-user', 'read write').signed as string));
+    const reply = await get('/x', bearer(manager.authToken('plain-user', 'read write').signed));
     expect(reply.status, reply.text).to.equal(200);
     expect(reply.json).to.deep.equal({ sub: 'plain-user', isJwt: true });
   });
 
   it('takes the positional form: refresh tokens and cookies', async () => {
     const refresh = manager.refreshToken('r1');
-    const reply = await get('/refresh', bearer(refresh.signed as string));
+    const reply = await get('/refresh', bearer(refresh.signed));
     expect(reply.status, reply.text).to.equal(200);
     expect(reply.json).to.deep.equal({ sub: 'r1', rid: refresh.claims.rid });
-    const auth = manager.authToken('c1').signed as string;
+    const auth = manager.authToken('c1').signed;
     expect((await get('/refresh', bearer(auth))).status).to.equal(401);
     const cookie = await get('/cookie', { cookie: `sid=${auth}` });
     expect(cookie.status, cookie.text).to.equal(200);
@@ -118,7 +118,7 @@ describe('requireToken(): the plain-Express front door', () => {
   });
 
   it('binds required claims to Express route parameters', async () => {
-    const token = manager.authToken('alice').signed as string;
+    const token = manager.authToken('alice').signed;
     const own = await get('/users/alice', bearer(token));
     expect(own.status, own.text).to.equal(200);
     expect(own.json).to.deep.equal({ sub: 'alice', userId: 'alice' });
@@ -126,7 +126,7 @@ describe('requireToken(): the plain-Express front door', () => {
   });
 
   it('keeps currentToken readable after an await in the handler', async () => {
-    const reply = await get('/later', bearer(manager.authToken('later-user').signed as string));
+    const reply = await get('/later', bearer(manager.authToken('later-user').signed));
     expect(reply.status, reply.text).to.equal(200);
     expect(reply.json).to.deep.equal({ sub: 'later-user' });
   });
@@ -134,7 +134,7 @@ describe('requireToken(): the plain-Express front door', () => {
   it('keeps currentToken readable after a body parser placed behind it', async () => {
     const reply = await send(`${server.url}/body`, {
       method: 'POST',
-      headers: bearer(manager.authToken('body-user').signed as string),
+      headers: bearer(manager.authToken('body-user').signed),
       body: { value: 'x'.repeat(100_000) },
     });
     expect(reply.status, reply.text.slice(0, 200)).to.equal(200);
@@ -144,7 +144,7 @@ describe('requireToken(): the plain-Express front door', () => {
   });
 
   it('leaves unprotected routes without a token context', async () => {
-    const reply = await get('/open', bearer(manager.authToken('u1').signed as string));
+    const reply = await get('/open', bearer(manager.authToken('u1').signed));
     expect(reply.status).to.equal(200);
     expect(reply.json).to.deep.equal({ token: null });
   });
@@ -218,7 +218,7 @@ describe('requireToken() in an app with its own Express error handler', () => {
   });
 
   it('hands a 403 to the app\'s error handler as a TokenForbiddenError', async () => {
-    const reply = await send(`${server.url}/x`, { headers: bearer(manager.authToken('u1', 'write').signed as string) });
+    const reply = await send(`${server.url}/x`, { headers: bearer(manager.authToken('u1', 'write').signed) });
     expect(reply.status, reply.text).to.equal(403);
     const caught = reply.json as CaughtError;
     expect(caught.handledBy).to.equal('express-error-handler');
@@ -230,7 +230,7 @@ describe('requireToken() in an app with its own Express error handler', () => {
   });
 
   it('does not involve the error handler for a valid token', async () => {
-    const reply = await send(`${server.url}/x`, { headers: bearer(manager.authToken('u1', 'read').signed as string) });
+    const reply = await send(`${server.url}/x`, { headers: bearer(manager.authToken('u1', 'read').signed) });
     expect(reply.status, reply.text).to.equal(200);
     expect(reply.json).to.deep.equal({ sub: 'u1' });
   });
@@ -306,7 +306,7 @@ describe('@RequireToken with a routing-controllers error middleware and defaultE
   });
 
   it('a 403 reaches the custom handler as a routing-controllers ForbiddenError', async () => {
-    const reply = await send(`${server.url}/custom-handler/scoped`, { headers: bearer(manager.authToken('u1', 'write').signed as string) });
+    const reply = await send(`${server.url}/custom-handler/scoped`, { headers: bearer(manager.authToken('u1', 'write').signed) });
     expect(reply.status, reply.text).to.equal(403);
     const caught = reply.json as CaughtError;
     expect(caught.handledBy).to.equal('CustomErrorHandler');
@@ -318,7 +318,7 @@ describe('@RequireToken with a routing-controllers error middleware and defaultE
   });
 
   it('a valid token reaches the action', async () => {
-    const reply = await send(`${server.url}/custom-handler/scoped`, { headers: bearer(manager.authToken('u1', 'read').signed as string) });
+    const reply = await send(`${server.url}/custom-handler/scoped`, { headers: bearer(manager.authToken('u1', 'read').signed) });
     expect(reply.status, reply.text).to.equal(200);
     expect(reply.json).to.deep.equal({ sub: 'u1' });
   });

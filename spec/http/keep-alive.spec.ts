@@ -39,16 +39,16 @@ const singleSocketAgent = (): Agent => new Agent({ keepAlive: true, maxSockets: 
 
 /** Twenty requests that are refused in as many ways as possible: 401s of every kind and 403s. */
 function invalidRequests(config: Config, manager: AuthManager): Array<{ headers: Record<string, string>; status: 401 | 403 }> {
-  const valid = manager.authToken('u1', 'read').signed as string;
+  const valid = manager.authToken('u1', 'read').signed;
   const kinds: Array<{ headers: Record<string, string>; status: 401 | 403 }> = [
     { headers: {}, status: 401 },
     { headers: bearer('garbage'), status: 401 },
     { headers: bearer(tamperedSignature(valid)), status: 401 },
     { headers: bearer(expiredToken(config)), status: 401 },
-    { headers: bearer(manager.refreshToken('u1').signed as string), status: 401 },
+    { headers: bearer(manager.refreshToken('u1').signed), status: 401 },
     { headers: { authorization: `Basic ${valid}` }, status: 401 },
-    { headers: bearer(manager.authToken('u1', 'write').signed as string), status: 403 },
-    { headers: bearer(manager.authToken('u1').signed as string), status: 403 },
+    { headers: bearer(manager.authToken('u1', 'write').signed), status: 403 },
+    { headers: bearer(manager.authToken('u1').signed), status: 403 },
   ];
   return Array.from({ length: 20 }, (_, i) => kinds[i % kinds.length]);
 }
@@ -80,7 +80,7 @@ describe('keep-alive after 401/403', () => {
     it('answers a valid request, 20 refused ones and a valid one on the same connection', async () => {
       const agent = singleSocketAgent();
       try {
-        const valid = bearer(manager.authToken('u1', 'read').signed as string);
+        const valid = bearer(manager.authToken('u1', 'read').signed);
         const url = `${server.url}/ka/protected`;
         const replies: Reply[] = [await send(url, { headers: valid, agent })];
         const invalid = invalidRequests(config, manager);
@@ -101,7 +101,7 @@ describe('keep-alive after 401/403', () => {
         const invalid = invalidRequests(config, manager);
         const replies: Reply[] = [];
         for (const request of invalid) replies.push(await send(url, { headers: request.headers, agent }));
-        replies.push(await send(url, { headers: bearer(manager.authToken('u1', 'read').signed as string), agent }));
+        replies.push(await send(url, { headers: bearer(manager.authToken('u1', 'read').signed), agent }));
         expect(replies.map((reply) => reply.status)).to.deep.equal([...invalid.map((request) => request.status), 200]);
         expectOneConnection(replies);
       } finally {
@@ -112,7 +112,7 @@ describe('keep-alive after 401/403', () => {
     it('keeps the connection when a protected action throws a routing-controllers ForbiddenError', async () => {
       const agent = singleSocketAgent();
       try {
-        const token = bearer(manager.authToken('u1', 'read').signed as string);
+        const token = bearer(manager.authToken('u1', 'read').signed);
         const replies: Reply[] = [];
         // The very first request of this app is one whose action throws.
         for (let i = 0; i < 21; i++) replies.push(await send(`${server.url}/ka/throws-forbidden`, { headers: token, agent }));
@@ -155,7 +155,7 @@ describe('keep-alive after 401/403', () => {
       const server = await listen(app);
       const agent = singleSocketAgent();
       try {
-        const valid = bearer(manager.authToken('u1', 'read').signed as string);
+        const valid = bearer(manager.authToken('u1', 'read').signed);
         const replies: Reply[] = [await send(`${server.url}/x`, { headers: valid, agent })];
         const invalid = invalidRequests(config, manager);
         for (const request of invalid) replies.push(await send(`${server.url}/x`, { headers: request.headers, agent }));
@@ -181,7 +181,7 @@ describe('keep-alive after 401/403', () => {
         for (let i = 0; i < 10; i++) {
           replies.push(await send(`${server.url}/echo`, { method: 'POST', body: { i }, agent }));
         }
-        const valid = bearer(manager.authToken('u1').signed as string);
+        const valid = bearer(manager.authToken('u1').signed);
         replies.push(await send(`${server.url}/echo`, { method: 'POST', body: { i: 10 }, headers: valid, agent }));
         expect(replies.map((reply) => reply.status)).to.deep.equal([...Array<number>(10).fill(401), 200]);
         expect(replies.at(-1)?.json).to.deep.equal({ sub: 'u1', body: { i: 10 } });

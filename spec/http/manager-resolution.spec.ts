@@ -120,10 +120,10 @@ describe('the AuthManager a request uses', () => {
       after(() => server.close());
 
       it('checks tokens with the attached manager, not the container\'s', async () => {
-        const own = await send(`${server.url}/resolution/who`, { headers: bearer(attached.authToken('attached-user').signed as string) });
+        const own = await send(`${server.url}/resolution/who`, { headers: bearer(attached.authToken('attached-user').signed) });
         expect(own.status, own.text).to.equal(200);
         expect(own.json).to.deep.equal({ sub: 'attached-user', iss: attachedIssuer });
-        const foreign = containerManager.authToken('container-user').signed as string;
+        const foreign = containerManager.authToken('container-user').signed;
         expectRejection(await send(`${server.url}/resolution/who`, { headers: bearer(foreign) }), {
           status: 401,
           code: 'ERR_TOKEN_SIGNATURE',
@@ -151,13 +151,13 @@ describe('the AuthManager a request uses', () => {
         });
         const server = await listen(app);
         try {
-          const token = bearer(manager.authToken('init-user').signed as string);
+          const token = bearer(manager.authToken('init-user').signed);
           const who = await send(`${server.url}/resolution/who`, { headers: token });
           expect(who.status, who.text).to.equal(200);
           expect(who.json).to.deep.equal({ sub: 'init-user', iss: 'https://init-app.example' });
           const plain = await send(`${server.url}/plain`, { headers: token });
           expect(plain.status, plain.text).to.equal(200);
-          const foreign = bearer(containerManager.authToken('container-user').signed as string);
+          const foreign = bearer(containerManager.authToken('container-user').signed);
           expect((await send(`${server.url}/resolution/who`, { headers: foreign })).status).to.equal(401);
           expect((await send(`${server.url}/plain`, { headers: foreign })).status).to.equal(401);
         } finally {
@@ -183,7 +183,7 @@ describe('the AuthManager a request uses', () => {
       after(() => server.close());
 
       it('checks tokens with the global typedi Container\'s manager', async () => {
-        const token = bearer(containerManager.authToken('container-user').signed as string);
+        const token = bearer(containerManager.authToken('container-user').signed);
         const who = await send(`${server.url}/resolution/who`, { headers: token });
         expect(who.status, who.text).to.equal(200);
         expect(who.json).to.deep.equal({ sub: 'container-user', iss: containerIssuer });
@@ -193,7 +193,7 @@ describe('the AuthManager a request uses', () => {
       });
 
       it('refuses tokens of any other manager', async () => {
-        const foreign = other.authToken('other-user').signed as string;
+        const foreign = other.authToken('other-user').signed;
         expectRejection(await send(`${server.url}/resolution/who`, { headers: bearer(foreign) }), {
           status: 401,
           code: 'ERR_TOKEN_SIGNATURE',

@@ -123,7 +123,7 @@ for (const nodeEnv of ['development', 'production'] as const) {
     });
 
     it('answers 401 without an error code to a cookie route without the cookie', async () => {
-      const token = manager.authToken('u1').signed as string;
+      const token = manager.authToken('u1').signed;
       expectRejection(await get('/cookie', { cookie: `other_token=${token}` }), {
         status: 401,
         code: 'ERR_TOKEN_MISSING',
@@ -139,14 +139,14 @@ for (const nodeEnv of ['development', 'production'] as const) {
     });
 
     it('answers 401 invalid_token to an Authorization header that is not "Bearer <token>"', async () => {
-      const token = manager.authToken('u1').signed as string;
+      const token = manager.authToken('u1').signed;
       expectRejection(await get('/auth', { authorization: `Basic ${token}` }), unauthorized('ERR_TOKEN_HEADER', [token]));
       expectRejection(await get('/auth', { authorization: `Bearer  ${token}` }), unauthorized('ERR_TOKEN_HEADER', [token]));
       expectRejection(await get('/auth', { authorization: `Bearer ${token} extra` }), unauthorized('ERR_TOKEN_HEADER', [token]));
     });
 
     it('accepts the Bearer scheme in any case (RFC 6750 §2.1)', async () => {
-      const token = manager.authToken('case-user').signed as string;
+      const token = manager.authToken('case-user').signed;
       for (const scheme of ['bearer', 'BEARER', 'BeArEr']) {
         const reply = await get('/auth', { authorization: `${scheme} ${token}` });
         expect(reply.status, scheme).to.equal(200);
@@ -155,13 +155,13 @@ for (const nodeEnv of ['development', 'production'] as const) {
     });
 
     it('answers 401 invalid_token to a token with a tampered signature', async () => {
-      const token = tamperedSignature(manager.authToken('u1').signed as string);
+      const token = tamperedSignature(manager.authToken('u1').signed);
       expectRejection(await get('/auth', bearer(token)), unauthorized('ERR_TOKEN_SIGNATURE', [token]));
     });
 
     it('answers 401 invalid_token to a token whose payload was changed (privilege escalation attempt)', async () => {
       const original = manager.authToken('u1', 'read');
-      const forged = forgedPayload(original.signed as string, { ...original.claims, scope: 'admin' });
+      const forged = forgedPayload(original.signed, { ...original.claims, scope: 'admin' });
       expectRejection(await get('/scoped', bearer(forged)), unauthorized('ERR_TOKEN_SIGNATURE', [forged]));
     });
 
@@ -172,30 +172,30 @@ for (const nodeEnv of ['development', 'production'] as const) {
 
     it('answers 401 invalid_token to a token of another issuer, naming neither issuer in the body', async () => {
       const otherIssuer = 'https://other-issuer.example/b9c1';
-      const token = managerLike(config, { JWT_ISSUER: otherIssuer }).authToken('u1').signed as string;
+      const token = managerLike(config, { JWT_ISSUER: otherIssuer }).authToken('u1').signed;
       expectRejection(await get('/auth', bearer(token)), unauthorized('ERR_TOKEN_ISSUER', [token, otherIssuer]));
     });
 
     it('answers 401 invalid_token to a token of another algorithm with the same secret', async () => {
-      const token = managerLike(config, { JWT_AUTHTYPE: 'HS512' }).authToken('u1').signed as string;
+      const token = managerLike(config, { JWT_AUTHTYPE: 'HS512' }).authToken('u1').signed;
       expectRejection(await get('/auth', bearer(token)), unauthorized('ERR_TOKEN_ALGORITHM', [token]));
     });
 
     it('answers 401 invalid_token to a refresh token on an auth route', async () => {
-      const token = manager.refreshToken('u1').signed as string;
+      const token = manager.refreshToken('u1').signed;
       expectRejection(await get('/auth', bearer(token)), unauthorized('ERR_TOKEN_TYPE', [token]));
     });
 
     it('answers 401 invalid_token to an auth token on a refresh route', async () => {
-      const token = manager.authToken('u1').signed as string;
+      const token = manager.authToken('u1').signed;
       expectRejection(await get('/refresh', bearer(token)), unauthorized('ERR_TOKEN_TYPE', [token]));
-      const refresh = manager.refreshToken('u1').signed as string;
+      const refresh = manager.refreshToken('u1').signed;
       const reply = await get('/refresh', bearer(refresh));
       expect(reply.status, reply.text).to.equal(200);
     });
 
     it('answers 403 insufficient_scope to a valid token without the required scope', async () => {
-      const token = manager.authToken('u1', 'read').signed as string;
+      const token = manager.authToken('u1', 'read').signed;
       expectRejection(await get('/scoped', bearer(token)), {
         status: 403,
         code: 'ERR_TOKEN_FORBIDDEN_SCOPE',
@@ -203,12 +203,12 @@ for (const nodeEnv of ['development', 'production'] as const) {
         bearerError: 'insufficient_scope',
         secrets: [token, issuer],
       });
-      const admin = manager.authToken('u1', 'admin').signed as string;
+      const admin = manager.authToken('u1', 'admin').signed;
       expect((await get('/scoped', bearer(admin))).status).to.equal(200);
     });
 
     it('answers 403 insufficient_scope to a valid token without the required claims', async () => {
-      const token = manager.authToken('u1', null, { tenant: 'other' }).signed as string;
+      const token = manager.authToken('u1', null, { tenant: 'other' }).signed;
       expectRejection(await get('/claimed', bearer(token)), {
         status: 403,
         code: 'ERR_TOKEN_FORBIDDEN_CLAIMS',
@@ -216,12 +216,12 @@ for (const nodeEnv of ['development', 'production'] as const) {
         bearerError: 'insufficient_scope',
         secrets: [token, issuer],
       });
-      const acme = manager.authToken('u1', null, { tenant: 'acme' }).signed as string;
+      const acme = manager.authToken('u1', null, { tenant: 'acme' }).signed;
       expect((await get('/claimed', bearer(acme))).status).to.equal(200);
     });
 
     it('a guarded service method called from an action answers 403 with a { name, message, code } body', async () => {
-      const token = manager.authToken('u1', 'read').signed as string;
+      const token = manager.authToken('u1', 'read').signed;
       const reply = await get('/report', bearer(token));
       expect(reply.status, reply.text).to.equal(403);
       expect(reply.json).to.deep.equal({
@@ -230,21 +230,21 @@ for (const nodeEnv of ['development', 'production'] as const) {
         code: 'ERR_TOKEN_FORBIDDEN_SCOPE',
       });
       expect(reply.text).not.to.include(token);
-      const admin = manager.authToken('u1', 'admin').signed as string;
+      const admin = manager.authToken('u1', 'admin').signed;
       const allowed = await get('/report', bearer(admin));
       expect(allowed.status, allowed.text).to.equal(200);
       expect(allowed.json).to.deep.equal({ report: 'report for u1' });
     });
 
     it('a guarded service method\'s 403 carries WWW-Authenticate with error="insufficient_scope"', async () => {
-      const token = manager.authToken('u1', 'read').signed as string;
+      const token = manager.authToken('u1', 'read').signed;
       const reply = await get('/report', bearer(token));
       expect(reply.status, reply.text).to.equal(403);
       expect(reply.headers['www-authenticate']).to.equal(`Bearer realm="${issuer}", error="insufficient_scope"`);
     });
 
     it('security: two Authorization headers are refused rather than resolved silently', async () => {
-      const valid = manager.authToken('u1').signed as string;
+      const valid = manager.authToken('u1').signed;
       const reply = await send(`${server.url}/errors/auth`, { headers: { authorization: [`Bearer ${valid}`, `Bearer ${valid}`] } });
       expectRejection(reply, unauthorized('ERR_TOKEN_HEADER', [valid]));
     });
@@ -272,7 +272,7 @@ for (const nodeEnv of ['development', 'production'] as const) {
       });
 
       it('answers 403, not 400, to a token without the required scope and an invalid body', async () => {
-        const token = manager.authToken('u1', 'read').signed as string;
+        const token = manager.authToken('u1', 'read').signed;
         expectRejection(await post('/admin-items', { name: 42 }, bearer(token)), {
           status: 403,
           code: 'ERR_TOKEN_FORBIDDEN_SCOPE',
@@ -282,20 +282,20 @@ for (const nodeEnv of ['development', 'production'] as const) {
       });
 
       it('answers 400 to a valid token with an invalid body', async () => {
-        const token = manager.authToken('u1').signed as string;
+        const token = manager.authToken('u1').signed;
         const reply = await post('/items', { name: 42 }, bearer(token));
         expect(reply.status, reply.text).to.equal(400);
         expect(reply.text).not.to.include(token);
       });
 
       it('answers 400 to a valid token without the required body', async () => {
-        const token = manager.authToken('u1').signed as string;
+        const token = manager.authToken('u1').signed;
         const reply = await send(`${server.url}/errors/items`, { method: 'POST', headers: { ...bearer(token), 'content-type': 'application/json' } });
         expect(reply.status, reply.text).to.equal(400);
       });
 
       it('answers 200 to a valid token with a valid body, with currentToken still readable after body parsing', async () => {
-        const token = manager.authToken('writer').signed as string;
+        const token = manager.authToken('writer').signed;
         const reply = await post('/items', { name: 'pen' }, bearer(token));
         expect(reply.status, reply.text).to.equal(200);
         expect(reply.json).to.deep.equal({ created: 'pen', by: 'writer' });

@@ -159,7 +159,7 @@ describe('route-parameter binding never falls back to a literal', () => {
     await Promise.all([plain.close(), controllers.close(), subApp.close()]);
   });
 
-  const token = (sub: string | number, claims: Claims = {}): string => manager.authToken(sub, null, claims).signed as string;
+  const token = (sub: string | number, claims: Claims = {}): string => manager.authToken(sub, null, claims).signed;
   const get = (server: RunningServer, path: string, signed?: string): Promise<Reply> =>
     send(`${server.url}${path}`, { headers: signed === undefined ? {} : bearer(signed) });
   const expectAllowed = async (server: RunningServer, path: string, signed: string, sub: string | number): Promise<void> => {

@@ -45,7 +45,7 @@ async function sendEach(app: Express, paths: readonly string[], headers: Record<
   }
 }
 
-const tokenOf = (manager: AuthManager, sub: string): Record<string, string> => bearer(manager.authToken(sub).signed as string);
+const tokenOf = (manager: AuthManager, sub: string): Record<string, string> => bearer(manager.authToken(sub).signed);
 
 describe('the AuthManager of a request to a mounted sub-app', () => {
   isolateConfig();

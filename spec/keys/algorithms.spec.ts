@@ -101,7 +101,7 @@ describe('algorithms: HS, RS, PS and ES at 256, 384 and 512 bits', () => {
     for (const alg of ALGORITHMS) {
       const manager = new AuthManager(configOf(alg));
       managers.set(alg, manager);
-      tokens.set(alg, manager.authToken(`user-${alg}`, { read: true }).signed as string);
+      tokens.set(alg, manager.authToken(`user-${alg}`, { read: true }).signed);
     }
   });
 
@@ -130,7 +130,7 @@ describe('algorithms: HS, RS, PS and ES at 256, 384 and 512 bits', () => {
       it(`${alg}`, () => {
         const manager = managerOf(alg);
         const token = manager.authToken('user-1', { read: true }, { tenant: 'acme' });
-        const signed = token.signed as string;
+        const signed = token.signed;
         expect(token.alg).to.equal(alg);
         expect(decodeSegment(signed, 0).alg).to.equal(alg);
         expect(manager.verifyToken(signed)).to.equal(true);
@@ -144,7 +144,7 @@ describe('algorithms: HS, RS, PS and ES at 256, 384 and 512 bits', () => {
         expect(converted.claims.tenant).to.equal('acme');
         expect(converted.iss).to.equal(ISSUER);
         // A refresh token round trips too.
-        const refresh = manager.refreshToken('user-1').signed as string;
+        const refresh = manager.refreshToken('user-1').signed;
         expect(manager.verifyToken(refresh)).to.equal(true);
         expect(AuthManager.convertToken(refresh).claims.type).to.equal('refresh');
       });
@@ -189,7 +189,7 @@ describe('algorithms: HS, RS, PS and ES at 256, 384 and 512 bits', () => {
       const header = decodeSegment(token, 0);
       // Both managers hold the same key, so they share its thumbprint kid: only the algorithm binding can refuse.
       expect(header.kid).to.be.a('string');
-      expect(decodeSegment(ps.authToken('x').signed as string, 0).kid).to.equal(header.kid);
+      expect(decodeSegment(ps.authToken('x').signed, 0).kid).to.equal(header.kid);
       const [, payload, signature] = token.split('.');
       const relabelled = `${segment({ ...header, alg: 'PS256' })}.${payload}.${signature}`;
       expect(ps.checkToken(relabelled).valid).to.equal(false);

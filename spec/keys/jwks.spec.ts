@@ -165,7 +165,7 @@ function restoreTiming(): void {
 }
 
 const verifierFor = (url: string): AuthManager => new AuthManager({ JWT_ISSUER: ISSUER, JWT_JWKSURL: url });
-const signed = (manager: AuthManager, sub = 'user-1'): string => manager.authToken(sub).signed as string;
+const signed = (manager: AuthManager, sub = 'user-1'): string => manager.authToken(sub).signed;
 
 /** Keys of the issuing service. */
 const es = ecPair('P-256');

@@ -35,7 +35,7 @@ function ringError(value: unknown, extra: Record<string, unknown> = {}): Invalid
   return error as InvalidConfigError;
 }
 
-const signed = (manager: AuthManager, sub = 'user-1'): string => manager.authToken(sub).signed as string;
+const signed = (manager: AuthManager, sub = 'user-1'): string => manager.authToken(sub).signed;
 
 describe('key ring (JWT_KEYS)', () => {
   isolateConfig();
@@ -61,7 +61,7 @@ describe('key ring (JWT_KEYS)', () => {
       const token = signed(manager);
       expect(decodeSegment(token, 0)).to.deep.include({ alg: 'RS256', kid: 'rs-2026', typ: 'JWT' });
       expect(manager.verifyToken(token)).to.equal(true);
-      expect(decodeSegment(manager.refreshToken('u').signed as string, 0).kid).to.equal('rs-2026');
+      expect(decodeSegment(manager.refreshToken('u').signed, 0).kid).to.equal('rs-2026');
     });
 
     it('the same ring as JSON text (as the environment gives it), PEMs with \\n escapes', () => {

@@ -144,7 +144,7 @@ describe('security: claims', () => {
   describe('token type (RFC 8725 §3.11)', () => {
     it('rejects a refresh token where an auth token is required', async () => {
       await refused(sign(claims(issuer, { type: 'refresh', rid: 'r-1' })), 'ERR_TOKEN_TYPE');
-      await refused(sec.manager.refreshToken('user-1').signed as string, 'ERR_TOKEN_TYPE');
+      await refused(sec.manager.refreshToken('user-1').signed, 'ERR_TOKEN_TYPE');
     });
 
     it('rejects an auth token where a refresh token is required', async () => {

@@ -170,7 +170,7 @@ export function useSecurityServer(options: SecurityServerOptions): SecurityServe
         issuer: config.JWT_ISSUER,
         secrets: secretStrings(config, ...(expected.sent ?? [])),
       }),
-    authToken: (subject = 'health', scope, claims) => need(manager).authToken(subject, scope, claims).signed as string,
+    authToken: (subject = 'health', scope, claims) => need(manager).authToken(subject, scope, claims).signed,
   };
 
   before(async () => {

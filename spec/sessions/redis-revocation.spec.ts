@@ -20,6 +20,7 @@ import {
   TokenUnauthorizedError,
   TokenUnavailableError,
   type JWT,
+  type SignedJWT,
 } from 'routing-controllers-jwt';
 import { hmacSecret } from '../support/keys';
 import { bearer, listen, send, type Reply, type RunningServer } from '../support/server';
@@ -28,7 +29,7 @@ import { expectRejection } from '../support/require-token';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const now = (): number => Date.now() / 1000;
-const signed = (token: JWT): string => token.signed as string;
+const signed = (token: SignedJWT): string => token.signed;
 const unique = (label: string): string => `${label}-${randomBytes(6).toString('hex')}`;
 
 function settings(issuer: string, secret: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -446,7 +447,7 @@ describe('RedisRevocationStore: a real outage (redis-server killed and started a
     while (client.status === 'ready' && Date.now() < deadline) await sleep(10);
     expect(client.status).not.to.equal('ready');
   };
-  const refresh = (on: RunningServer, token: JWT) => send(`${on.url}/auth/session`, { headers: bearer(signed(token)) });
+  const refresh = (on: RunningServer, token: SignedJWT) => send(`${on.url}/auth/session`, { headers: bearer(signed(token)) });
   const timed = async (request: () => Promise<Reply>): Promise<{ reply: Reply; ms: number }> => {
     const started = performance.now();
     const reply = await request();

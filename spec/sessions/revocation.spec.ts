@@ -15,7 +15,7 @@ import {
   RequireToken,
   TokenUnauthorizedError,
   TokenUnavailableError,
-  type JWT,
+  type SignedJWT,
   type RevocationStore,
 } from 'routing-controllers-jwt';
 import { hmacSecret } from '../support/keys';
@@ -24,7 +24,7 @@ import { expectRejection } from '../support/require-token';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const now = (): number => Date.now() / 1000;
-const signed = (token: JWT): string => token.signed as string;
+const signed = (token: SignedJWT): string => token.signed;
 
 /** HS256 config values for a manager; `extra` may hold objects (a store) as app settings can. */
 function settings(issuer: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -439,7 +439,7 @@ describe('revocation', () => {
       await server.close();
     });
 
-    const refresh = (token: JWT) => send(`${server.url}/auth/refresh`, { method: 'POST', headers: bearer(signed(token)) });
+    const refresh = (token: SignedJWT) => send(`${server.url}/auth/refresh`, { method: 'POST', headers: bearer(signed(token)) });
     const timed = async (request: () => Promise<Reply>): Promise<{ reply: Reply; ms: number }> => {
       const started = performance.now();
       const reply = await request();

@@ -14,6 +14,7 @@ import {
   TokenType,
   TokenUnauthorizedError,
   type JWT,
+  type SignedJWT,
   type RotatedTokens,
 } from 'routing-controllers-jwt';
 import { hmacSecret } from '../support/keys';
@@ -21,7 +22,7 @@ import { bearer, listen, send, type RunningServer } from '../support/server';
 import { expectRejection } from '../support/require-token';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const signed = (token: JWT): string => token.signed as string;
+const signed = (token: SignedJWT): string => token.signed;
 
 function settings(issuer: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { JWT_ISSUER: issuer, JWT_AUTHTYPE: 'HS256', JWT_SECRET: hmacSecret(64), ...extra };
@@ -59,7 +60,7 @@ describe('refresh-token rotation', () => {
       const login = manager.refreshToken('alice');
       expect(login.claims.rid).to.be.a('string');
       expect(login.claims.fam).to.be.a('string');
-      const chain: JWT[] = [login];
+      const chain: SignedJWT[] = [login];
       const rotations: RotatedTokens[] = [];
       for (let i = 0; i < 2; i++) {
         const rotated = await manager.rotate(signed(chain[chain.length - 1]), { role: 'user' }, { tenant: 'acme' });

@@ -66,7 +66,7 @@ describe('standard (TC39 stage 3) decorators', () => {
   after(() => server.close());
 
   it('lets a handler class method run for a token with the scope, with this and currentToken bound', async () => {
-    const reply = await send(`${server.url}/profile`, { headers: bearer(manager.authToken('ann', 'profile email').signed!) });
+    const reply = await send(`${server.url}/profile`, { headers: bearer(manager.authToken('ann', 'profile email').signed) });
     expect(reply.status).to.equal(200);
     expect(reply.json).to.deep.equal({ sub: 'ann', greeting: 'hello', isJwt: true });
   });
@@ -79,13 +79,13 @@ describe('standard (TC39 stage 3) decorators', () => {
   });
 
   it('answers 403 when the scope is missing', async () => {
-    const reply = await send(`${server.url}/profile`, { headers: bearer(manager.authToken('ann', 'email').signed!) });
+    const reply = await send(`${server.url}/profile`, { headers: bearer(manager.authToken('ann', 'email').signed) });
     expect(reply.status).to.equal(403);
     expect(reply.json).to.include({ code: 'ERR_TOKEN_FORBIDDEN_SCOPE' });
   });
 
   it('binds sub to the Express route parameter', async () => {
-    const token = manager.authToken('u7').signed!;
+    const token = manager.authToken('u7').signed;
     expect((await send(`${server.url}/users/u7`, { headers: bearer(token) })).status).to.equal(200);
     expect((await send(`${server.url}/users/u8`, { headers: bearer(token) })).status).to.equal(403);
   });
@@ -104,8 +104,8 @@ describe('standard (TC39 stage 3) decorators', () => {
   });
 
   it('checks a guarded service method against the token of the request that calls it', async () => {
-    const adminToken = manager.authToken('root', { admin: true }).signed!;
-    const userToken = manager.authToken('joe', { admin: false }).signed!;
+    const adminToken = manager.authToken('root', { admin: true }).signed;
+    const userToken = manager.authToken('joe', { admin: false }).signed;
     const allowed = await send(`${server.url}/purge`, { method: 'POST', headers: bearer(adminToken) });
     expect(allowed.status).to.equal(200);
     expect(allowed.json).to.deep.equal({ result: 'cache purged by root' });

@@ -50,7 +50,7 @@ class CacheController {
 describe('verified-token cache', () => {
   it('is on by default (1000 entries) and answers a hit with the same verified token', () => {
     const manager = managerWith(undefined);
-    const token = manager.authToken('u1').signed as string;
+    const token = manager.authToken('u1').signed;
     const first = verified(manager, token);
     expect(manager.cachedTokenCount).to.equal(1);
     expect(verified(manager, token)).to.equal(first);
@@ -58,7 +58,7 @@ describe('verified-token cache', () => {
 
   it('JWT_CACHESIZE=0 turns it off: nothing is kept, every check verifies again', () => {
     const manager = managerWith('0');
-    const token = manager.authToken('u1').signed as string;
+    const token = manager.authToken('u1').signed;
     expect(verified(manager, token)).not.to.equal(verified(manager, token));
     expect(manager.cachedTokenCount).to.equal(0);
   });
@@ -71,7 +71,7 @@ describe('verified-token cache', () => {
 
   it('is bounded: the least recently used token is dropped first', () => {
     const manager = managerWith('2');
-    const [a, b, c] = ['a', 'b', 'c'].map((sub) => manager.authToken(sub).signed as string);
+    const [a, b, c] = ['a', 'b', 'c'].map((sub) => manager.authToken(sub).signed);
     const first = verified(manager, a);
     verified(manager, b);
     verified(manager, a); // a is now the most recent
@@ -82,7 +82,7 @@ describe('verified-token cache', () => {
 
   it('security: garbage and forged tokens are never cached and never evict a good entry', () => {
     const manager = managerWith('2');
-    const good = manager.authToken('u1').signed as string;
+    const good = manager.authToken('u1').signed;
     const first = verified(manager, good);
     for (let i = 0; i < 100; i++) {
       expect(manager.checkToken(tamperedSignature(good)).valid).to.equal(false);
@@ -94,7 +94,7 @@ describe('verified-token cache', () => {
 
   it('security: a cached token stops verifying at its exp', () => {
     const manager = managerWith(undefined, '60');
-    const token = manager.authToken('u1').signed as string;
+    const token = manager.authToken('u1').signed;
     verified(manager, token);
     expect(later(59, () => manager.checkToken(token).valid)).to.equal(true);
     expect(later(60, () => manager.checkToken(token))).to.deep.equal({ valid: false, reason: 'expired' });
@@ -103,7 +103,7 @@ describe('verified-token cache', () => {
 
   it('is keyed by the exact token string: another spelling is verified (and refused) on its own', () => {
     const manager = managerWith(undefined);
-    const token = manager.authToken('u1').signed as string;
+    const token = manager.authToken('u1').signed;
     verified(manager, token);
     expect(manager.checkToken(` ${token}`).valid).to.equal(false);
     expect(manager.checkToken(`${token}=`).valid).to.equal(false);
@@ -111,7 +111,7 @@ describe('verified-token cache', () => {
 
   it('serves verified tokens read-only, so a handler cannot change what the cache hands to the next request', () => {
     const manager = managerWith(undefined);
-    const token = verified(manager, manager.authToken('u1', { admin: false }).signed as string);
+    const token = verified(manager, manager.authToken('u1', { admin: false }).signed);
     expect(Object.isFrozen(token)).to.equal(true);
     expect(Object.isFrozen(token.claims)).to.equal(true);
     expect(Object.isFrozen(token.claims.scope)).to.equal(true);
@@ -129,7 +129,7 @@ describe('verified-token cache', () => {
     it('a cached token without the scope is still refused (403) where the scope is required', async () => {
       const server = await listen(app);
       try {
-        const token = manager.authToken('u1').signed as string;
+        const token = manager.authToken('u1').signed;
         expect((await send(`${server.url}/cache/any`, { headers: bearer(token) })).status).to.equal(200);
         expect(manager.cachedTokenCount).to.be.greaterThan(0);
         expect((await send(`${server.url}/cache/admin`, { headers: bearer(token) })).status).to.equal(403);
@@ -141,7 +141,7 @@ describe('verified-token cache', () => {
     it('a cached auth token is still refused (401) where a refresh token is required', async () => {
       const server = await listen(app);
       try {
-        const token = manager.authToken('u2').signed as string;
+        const token = manager.authToken('u2').signed;
         expect((await send(`${server.url}/cache/any`, { headers: bearer(token) })).status).to.equal(200);
         expect((await send(`${server.url}/cache/refresh`, { headers: bearer(token) })).status).to.equal(401);
       } finally {
