@@ -1,87 +1,15 @@
 /**
  * The demo (demo/, `npm run demo`) started as a real process for each configuration under test and driven over HTTP:
  * the signing key it generates in development for every asymmetric JWT_AUTHTYPE, and its refusal of an unknown one.
- * The helpers are small copies of those in demo.spec.ts.
  */
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { AuthType } from 'routing-controllers-jwt';
+import { demoEnv, runDemo, startDemo, stopDemo, type DemoProcess, type RunningDemo } from './support/demo-process';
 import { bearer, send, type Reply } from './support/server';
-
-const DEMO_MAIN = resolve(__dirname, '..', 'demo', 'main.js');
-const READY_TIMEOUT_MS = 15_000;
-
-interface DemoProcess {
-  child: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  exited: Promise<number | null>;
-}
-
-/** A started demo process and its base URL. */
-interface RunningDemo extends DemoProcess {
-  url: string;
-}
-
-/** The environment of this test run without anything the demo reads, plus `values`. */
-function demoEnv(values: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (!/^(JWT_|PORT$|NODE_ENV$|DEMO_ENV_FILE$)/.test(name)) env[name] = value;
-  }
-  return { ...env, ...values };
-}
-
-function spawnDemo(env: NodeJS.ProcessEnv): DemoProcess {
-  const child = spawn(process.execPath, [DEMO_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-  const exited = new Promise<number | null>((resolveExit) => child.on('close', (code) => resolveExit(code)));
-  return { child, stdout: () => out, stderr: () => err, exited };
-}
-
-/** Starts the demo and waits for its "listening on <url>" line. */
-async function startDemo(env: NodeJS.ProcessEnv): Promise<RunningDemo> {
-  const demo = spawnDemo(env);
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the demo did not listen within ${READY_TIMEOUT_MS} ms:\n${demo.stderr()}`)), READY_TIMEOUT_MS);
-    const onData = (): void => {
-      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(demo.stdout());
-      if (match) {
-        clearTimeout(timer);
-        demo.child.stdout?.off('data', onData);
-        resolveUrl(match[1]);
-      }
-    };
-    demo.child.stdout?.on('data', onData);
-    void demo.exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`the demo exited with ${code} before listening:\n${demo.stderr()}`));
-    });
-  });
-  return { ...demo, url };
-}
-
-async function stopDemo(demo: DemoProcess | undefined): Promise<void> {
-  if (!demo) return;
-  if (demo.child.exitCode === null && demo.child.signalCode === null) demo.child.kill('SIGTERM');
-  await demo.exited;
-}
-
-/** Runs the demo to its end (for start-up refusals). */
-async function runDemo(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const demo = spawnDemo(env);
-  const timer = setTimeout(() => demo.child.kill('SIGKILL'), READY_TIMEOUT_MS);
-  const code = await demo.exited;
-  clearTimeout(timer);
-  return { code, stdout: demo.stdout(), stderr: demo.stderr() };
-}
 
 /** A JSON object body. */
 function body(reply: Reply): Record<string, unknown> {

@@ -4,83 +4,15 @@
  * the demo prints and must work when pasted into a shell.
  */
 import { expect } from 'chai';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { demoEnv, runDemo, startDemo, stopDemo, type RunningDemo } from './support/demo-process';
 import { bearer, send, type Reply } from './support/server';
 
-const DEMO_MAIN = resolve(__dirname, '..', 'demo', 'main.js');
 const README = resolve(__dirname, '..', '..', 'README.md');
-/** Preloaded into the demo, so that it runs on this run's express too (it inherits EXPRESS_MAJOR). */
-const SELECT_EXPRESS = resolve(__dirname, 'support', 'select-express.js');
-const READY_TIMEOUT_MS = 15_000;
-
-/** A started demo process. */
-interface RunningDemo {
-  child: ChildProcess;
-  url: string;
-  stdout(): string;
-  stderr(): string;
-  exited: Promise<number | null>;
-}
-
-/** The environment of this test run without anything the demo reads, plus `values`. */
-function demoEnv(values: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (!/^(JWT_|PORT$|NODE_ENV$|DEMO_ENV_FILE$)/.test(name)) env[name] = value;
-  }
-  return { ...env, ...values };
-}
-
-function spawnDemo(env: NodeJS.ProcessEnv): { child: ChildProcess; stdout(): string; stderr(): string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--require', SELECT_EXPRESS, DEMO_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-  const exited = new Promise<number | null>((resolveExit) => child.on('close', (code) => resolveExit(code)));
-  return { child, stdout: () => out, stderr: () => err, exited };
-}
-
-/** Starts the demo and waits for its "listening on <url>" line. */
-async function startDemo(env: NodeJS.ProcessEnv): Promise<RunningDemo> {
-  const demo = spawnDemo(env);
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the demo did not listen within ${READY_TIMEOUT_MS} ms:\n${demo.stderr()}`)), READY_TIMEOUT_MS);
-    const onData = (): void => {
-      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(demo.stdout());
-      if (match) {
-        clearTimeout(timer);
-        demo.child.stdout?.off('data', onData);
-        resolveUrl(match[1]);
-      }
-    };
-    demo.child.stdout?.on('data', onData);
-    void demo.exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`the demo exited with ${code} before listening:\n${demo.stderr()}`));
-    });
-  });
-  return { ...demo, url };
-}
-
-async function stopDemo(demo: RunningDemo | undefined): Promise<void> {
-  if (!demo) return;
-  if (demo.child.exitCode === null && demo.child.signalCode === null) demo.child.kill('SIGTERM');
-  await demo.exited;
-}
-
-/** Runs the demo to its end (for start-up refusals). */
-async function runDemo(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const demo = spawnDemo(env);
-  const timer = setTimeout(() => demo.child.kill('SIGKILL'), READY_TIMEOUT_MS);
-  const code = await demo.exited;
-  clearTimeout(timer);
-  return { code, stdout: demo.stdout(), stderr: demo.stderr() };
-}
 
 const secret = (): string => randomBytes(64).toString('base64url');
 
@@ -538,7 +470,7 @@ describe('demo: the real process over HTTP', () => {
         const script = `${printedCommands(demo!.stdout()).join('\n')}\n`;
         // TMPDIR: the walkthrough's cookie jar (mktemp) goes into this spec's directory, removed afterwards.
         const env = demoEnv({ TMPDIR: dir });
-        const run = spawnSync(shell, [], { input: script, cwd: dir, encoding: 'utf8', env, timeout: READY_TIMEOUT_MS });
+        const run = spawnSync(shell, [], { input: script, cwd: dir, encoding: 'utf8', env, timeout: 15_000 });
         expect(run.status, run.stderr).to.equal(0);
         expect(run.stderr).to.equal('');
         const statuses = [...run.stdout.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((match) => Number(match[1]));

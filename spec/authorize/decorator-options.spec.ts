@@ -17,22 +17,12 @@ import {
 import { configFor } from '../support/keys';
 import { bearer, listen, send, type RunningServer } from '../support/server';
 import { appWithManager, expectRejection } from '../support/require-token';
+import { typeErrorOf } from '../support/tokens';
 
 /** Calls RequireToken with arguments the types forbid, as JavaScript callers can. */
 const requireTokenUnchecked = RequireToken as unknown as (...args: unknown[]) => unknown;
 const requireTokenMiddlewareUnchecked = requireToken as unknown as (...args: unknown[]) => unknown;
 
-/** The TypeError `fn` throws; fails when it throws something else or nothing. */
-function typeErrorOf(fn: () => unknown): TypeError {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown, 'expected a TypeError').to.be.instanceOf(TypeError);
-  return thrown as TypeError;
-}
 
 describe('@RequireToken options are validated when the decorator factory is called', () => {
   it('refuses an invalid token type, positional or in options', () => {

@@ -11,22 +11,12 @@ import { AuthManager, currentToken, RequireToken, requireToken, type Claims } fr
 import { configFor } from '../support/keys';
 import { bearer, listen, send, type RunningServer } from '../support/server';
 import { appWithManager } from '../support/require-token';
+import { typeErrorOf } from '../support/tokens';
 
 /** Calls the factories with arguments the types forbid, as JavaScript callers (and spreads) can. */
 const requireTokenUnchecked = requireToken as unknown as (...args: unknown[]) => unknown;
 const RequireTokenUnchecked = RequireToken as unknown as (...args: unknown[]) => unknown;
 
-/** The TypeError `fn` throws; fails when it throws something else or nothing. */
-function typeErrorOf(fn: () => unknown): TypeError {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown, 'expected a TypeError').to.be.instanceOf(TypeError);
-  return thrown as TypeError;
-}
 
 /** Options with `key` present and `value` in it, as a spread of an optional value makes them. */
 const withValue = (key: string, value: unknown, base: Record<string, unknown> = {}): Record<string, unknown> => ({ ...base, [key]: value });

@@ -67,6 +67,13 @@ export function thrownBy(fn: () => unknown): unknown {
   throw new Error('expected the call to throw, but it returned');
 }
 
+/** The TypeError `fn` throws; fails when it throws something else or nothing. */
+export function typeErrorOf(fn: () => unknown): TypeError {
+  const thrown = thrownBy(fn);
+  if (!(thrown instanceof TypeError)) throw new Error(`expected a TypeError, got ${String(thrown)}`);
+  return thrown;
+}
+
 /** A compact JWS over exactly `header` and `payload`, signed with node:crypto for `alg` (HS, RS, PS or ES). */
 export function jws(header: Record<string, unknown>, payload: Record<string, unknown>, alg: string, key: string): string {
   const input = `${segment(header)}.${segment(payload)}`;
