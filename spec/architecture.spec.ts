@@ -4,10 +4,12 @@
  * routing-controllers or express. Read from the TypeScript sources, so a new import that breaks the rule fails here.
  */
 import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
 const SRC = resolve(__dirname, '..', '..', 'src');
+const DIST = resolve(__dirname, '..', '..', 'dist');
 
 /** Top to bottom: a module may import modules of its own layer and of the layers above it. */
 const LAYERS: readonly (readonly string[])[] = [
@@ -85,6 +87,16 @@ describe('architecture of src/', () => {
       .filter(({ module }) => PURE.some((group) => (group.endsWith('/') ? module.startsWith(group) : module === group)))
       .flatMap(({ module, imports }) => imports.filter((s) => HTTP_PACKAGES.test(s)).map((s) => `${module} imports ${s}`));
     expect(violations).to.deep.equal([]);
+  });
+
+  it('loads no routing-controllers or express at run time from any part above http/ (errors.ts included)', () => {
+    const pure = modules.map(({ module }) => module).filter((module) => layerOf(module).index < layerOf('http/guard.ts').index);
+    const script = `for (const m of ${JSON.stringify(pure.map((m) => join(DIST, m.replace(/\.ts$/, '.js'))))}) require(m);
+      process.stdout.write(JSON.stringify(Object.keys(require.cache).filter((f) => /node_modules[\\/](routing-controllers|express)[\\/]/.test(f))));`;
+    const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    expect(run.status, run.stderr).to.equal(0);
+    expect(JSON.parse(run.stdout)).to.deep.equal([]);
+    expect(pure).to.include.members(['errors.ts', 'auth-manager.ts', 'authorize/requirement.ts']);
   });
 
   it('finds a violation when there is one (the checker itself is not blind)', () => {

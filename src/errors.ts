@@ -1,9 +1,7 @@
 /**
  * The library's error classes. Every error carries a stable string `code` so that callers can
- * `switch (err.code)` instead of matching messages. The rejections of requests (401/403/503) are routing-controllers
- * `HttpError`s by contract, so that an app's own routing-controllers error handler recognises them.
+ * `switch (err.code)` instead of matching messages. No imports: any part of the library may use this module.
  */
-import { ForbiddenError, HttpError, UnauthorizedError } from 'routing-controllers';
 
 /**
  * Every error code the library uses, with what it means: one vocabulary for thrown errors (`ERR_JWT_*`) and for the
@@ -175,87 +173,92 @@ export interface RejectionBody {
 type Headers = Readonly<Record<string, string>>;
 
 /**
- * What the three rejection errors share: the stable `code`, the HTTP `status` for plain Express handlers, the
- * response `headers` (which Express's final handler also applies), the `{ name, message, code }` body, and no stack:
- * a rejection is expected control flow, its stack would only show library frames to whoever prints it.
+ * What the three rejection errors share: the stable `code`, the HTTP status under the three names handlers read
+ * (`httpCode` for routing-controllers, `status` and `statusCode` for Express), the response `headers` (which
+ * Express's final handler also applies), and no stack: a rejection is expected control flow, its stack would only
+ * show library frames to whoever prints it.
  */
-function adopt(error: Error & { code: RejectionCode; headers: Headers }, name: string, rejection: RejectionLike, headers: Headers): void {
+function adopt(error: Error & { code: RejectionCode; headers: Headers; httpCode: number }, name: string, rejection: RejectionLike, headers: Headers): void {
   error.name = name;
   error.code = rejection.code;
   error.headers = headers;
+  error.httpCode = rejection.status;
   Object.defineProperty(error, 'stack', { value: `${name}: ${error.message}`, configurable: true, writable: true });
+}
+
+/** The response body of a rejection: `{ name, message, code }`, nothing else. */
+function rejectionBody(this: Error & { code: RejectionCode }): RejectionBody {
+  return { name: this.name, message: this.message, code: this.code };
 }
 
 /**
  * 401: no token, or one that is malformed, badly signed, of another algorithm, expired, from another issuer, without
- * the registered claims, of the wrong type, or revoked. A routing-controllers `UnauthorizedError`, so an app's own
- * routing-controllers error handler sees it.
+ * the registered claims, of the wrong type, or revoked. Once routing-controllers is loaded (by the library's
+ * integrations, see http/routing-controllers-errors.ts) it is also a routing-controllers `UnauthorizedError`, so an
+ * app's own routing-controllers error handler sees it; this module itself never loads routing-controllers.
  */
-export class TokenUnauthorizedError extends UnauthorizedError {
+export class TokenUnauthorizedError extends Error {
   /** The stable code, e.g. `ERR_TOKEN_EXPIRED`. */
   declare code: RejectionCode;
+  /** The HTTP status, as routing-controllers reads it. */
+  declare httpCode: number;
   /** The HTTP status, for plain Express error handlers. */
   readonly status = 401;
   /** The HTTP status again, under the name Express error handlers often read (`res.status(err.statusCode)`). */
   readonly statusCode = 401;
   /** Response headers (`WWW-Authenticate`). */
   declare headers: Headers;
+  /** The response body. */
+  declare toJSON: () => RejectionBody;
 
   constructor(rejection: RejectionLike, headers: Headers) {
     super(rejection.message);
-    // routing-controllers' constructors reset the prototype to their own class.
-    Object.setPrototypeOf(this, new.target.prototype);
     adopt(this, 'TokenUnauthorizedError', rejection, headers);
-  }
-
-  /** The response body. */
-  toJSON(): RejectionBody {
-    return { name: this.name, message: this.message, code: this.code };
   }
 }
 
 /** 403: a valid token whose claims or scope do not match (and no matching `override`), or a missing CSRF value. */
-export class TokenForbiddenError extends ForbiddenError {
+export class TokenForbiddenError extends Error {
   /** The stable code, e.g. `ERR_TOKEN_FORBIDDEN_SCOPE`. */
   declare code: RejectionCode;
+  /** The HTTP status, as routing-controllers reads it. */
+  declare httpCode: number;
   /** The HTTP status, for plain Express error handlers. */
   readonly status = 403;
   /** The HTTP status again, under the name Express error handlers often read (`res.status(err.statusCode)`). */
   readonly statusCode = 403;
   /** Response headers (`WWW-Authenticate` with `error="insufficient_scope"`, none for CSRF). */
   declare headers: Headers;
+  /** The response body. */
+  declare toJSON: () => RejectionBody;
 
   constructor(rejection: RejectionLike, headers: Headers) {
     super(rejection.message);
-    Object.setPrototypeOf(this, new.target.prototype);
     adopt(this, 'TokenForbiddenError', rejection, headers);
-  }
-
-  /** The response body. */
-  toJSON(): RejectionBody {
-    return { name: this.name, message: this.message, code: this.code };
   }
 }
 
 /** 503: the revocation store did not answer in time, so the request is refused rather than let through. */
-export class TokenUnavailableError extends HttpError {
+export class TokenUnavailableError extends Error {
   /** The stable code, `ERR_REVOCATION_UNAVAILABLE`. */
   declare code: RejectionCode;
+  /** The HTTP status, as routing-controllers reads it. */
+  declare httpCode: number;
   /** The HTTP status, for plain Express error handlers. */
   readonly status = 503;
   /** The HTTP status again, under the name Express error handlers often read (`res.status(err.statusCode)`). */
   readonly statusCode = 503;
   /** Response headers (`Retry-After`). */
   declare headers: Headers;
+  /** The response body. */
+  declare toJSON: () => RejectionBody;
 
   constructor(rejection: RejectionLike, headers: Headers) {
-    super(503, rejection.message);
-    Object.setPrototypeOf(this, new.target.prototype);
+    super(rejection.message);
     adopt(this, 'TokenUnavailableError', rejection, headers);
   }
+}
 
-  /** The response body. */
-  toJSON(): RejectionBody {
-    return { name: this.name, message: this.message, code: this.code };
-  }
+for (const rejectionClass of [TokenUnauthorizedError, TokenForbiddenError, TokenUnavailableError]) {
+  Object.defineProperty(rejectionClass.prototype, 'toJSON', { value: rejectionBody, writable: true, configurable: true });
 }

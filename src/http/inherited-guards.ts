@@ -10,6 +10,7 @@
  * through `super`, the method wrapper fails closed.
  */
 import { getMetadataArgsStorage, UseBefore, type MetadataArgsStorage } from 'routing-controllers';
+import './routing-controllers-errors';
 
 /** A registered "use" (routing-controllers does not export the type). */
 type UseMetadataArgs = ReturnType<MetadataArgsStorage['filterUsesWithTargetAndMethod']>[number];

@@ -4,6 +4,7 @@
  * (`useContainer`); else the global typedi Container's.
  */
 import { getFromContainer, type Action } from 'routing-controllers';
+import './routing-controllers-errors';
 import { Container } from 'typedi';
 import { attachedManager, AuthManager } from '../auth-manager';
 import type { RequestLike } from './extract-token';
