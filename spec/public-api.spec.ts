@@ -11,8 +11,8 @@ const EXPORTS = [
   'JWT_JWKSMAXAGE', 'JWT_JWKSTIMEOUT', 'JWT_JWKSURL', 'JWT_KEYS', 'JWT_LEEWAY', 'JWT_PUBLICKEY', 'JWT_REFRESHMAXAGE',
   'JWT_REVOCATIONSTORE', 'JWT_REVOCATIONTIMEOUT', 'JWT_SECRET', 'JwtAuthError', 'MAX_TOKEN_LENGTH', 'MemoryRevocationStore',
   'MissingConfigError', 'MissingSignerError', 'NoTokenContextError', 'ParamBinding', 'RESERVED_CLAIMS', 'RedisRevocationStore',
-  'RequireToken', 'TokenForbiddenError', 'TokenType', 'TokenUnauthorizedError', 'TokenUnavailableError', 'clearSessionCookies',
-  'accessTokenHash', 'checkDpopProof', 'currentToken', 'dpopKeyOf', 'getCurrentToken', 'jwkThumbprint', 'keepAliveErrorSink', 'param', 'requireToken', 'serveJwks', 'setSessionCookies', 'thumbprint',
+  'RequireToken', 'TokenForbiddenError', 'TokenType', 'TokenUnauthorizedError', 'TokenUnavailableError', 'accessTokenHash',
+  'checkDpopProof', 'clearSessionCookies', 'currentToken', 'dpopKeyOf', 'getCurrentToken', 'jwkThumbprint', 'keepAliveErrorSink', 'param', 'requireToken', 'serveJwks', 'setSessionCookies', 'thumbprint',
 ];
 
 /** AuthManager's public instance members. */

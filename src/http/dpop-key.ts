@@ -3,6 +3,7 @@
  * without an access token (no `ath`), and its `jti` is marked seen; the answer is the key's thumbprint, which
  * `AuthManager.authToken` and `refreshToken` bind tokens to (`session.dpopJkt`).
  */
+import type { IncomingMessage } from 'node:http';
 import { dpopRejection } from '../authorize/dpop-rejections';
 import { REJECTIONS, toHttpError } from '../authorize/rejections';
 import { runtimeOf, type AuthManager } from '../auth-manager';
@@ -29,7 +30,9 @@ import { resolveManager } from './resolve-manager';
  * });
  * ```
  */
-export async function dpopKeyOf(request: RequestLike, manager?: AuthManager): Promise<string | undefined> {
+export async function dpopKeyOf(incoming: IncomingMessage, manager?: AuthManager): Promise<string | undefined> {
+  // Typed as Node's own request so that Express's (whatever its route parameters) and Node's both fit.
+  const request = incoming as unknown as RequestLike;
   const runtime = runtimeOf(manager ?? resolveManager(request));
   if (runtime === undefined) throw new MissingSignerError();
   const { dpop, realm } = runtime;
