@@ -28,6 +28,11 @@ export interface SessionClaims {
    * accepted only with a proof of that key (RFC 9449 §6).
    */
   dpopJkt?: string;
+  /**
+   * The SHA-256 thumbprint of the client's TLS certificate (from `clientCertificateThumbprint(request)`): the tokens
+   * carry `cnf["x5t#S256"]` and are accepted only over a connection presenting that certificate (RFC 8705 §3).
+   */
+  certificateThumbprint?: string;
 }
 
 /** What `rotate` answers: two signed tokens. */
@@ -179,6 +184,10 @@ export class AuthManager {
       if (typeof session.dpopJkt !== 'string' || !JKT.test(session.dpopJkt)) throw new TypeError('dpopJkt must be an RFC 7638 SHA-256 thumbprint: 43 base64url characters (see dpopKeyOf)');
       token.claims.cnf = { jkt: session.dpopJkt };
     }
+    if (session.certificateThumbprint !== undefined) {
+      if (typeof session.certificateThumbprint !== 'string' || !JKT.test(session.certificateThumbprint)) throw new TypeError('certificateThumbprint must be a SHA-256 certificate thumbprint: 43 base64url characters (see clientCertificateThumbprint)');
+      token.claims.cnf = { ...(token.claims.cnf as Record<string, string> | undefined), 'x5t#S256': session.certificateThumbprint };
+    }
     token.sign(signer);
     return token as SignedJWT;
   }
@@ -204,6 +213,8 @@ export class AuthManager {
     // The new tokens stay bound to the key the refresh token was bound to (RFC 9449 §5).
     const jkt = typeof cnf === 'object' && cnf !== null && !Array.isArray(cnf) ? cnf.jkt : undefined;
     if (typeof jkt === 'string') session.dpopJkt = jkt;
+    const x5t = typeof cnf === 'object' && cnf !== null && !Array.isArray(cnf) ? cnf['x5t#S256'] : undefined;
+    if (typeof x5t === 'string') session.certificateThumbprint = x5t;
     return { authToken: this.authToken(token.sub, scope, claims, session), refreshToken: this.refreshToken(token.sub, session) };
   }
 

@@ -103,4 +103,5 @@ export type { RequestLike } from './http/extract-token';
 export { keepAliveErrorSink, type NextFunction, type ResponseLike } from './http/respond';
 export { serveJwks, type ServeJwksOptions } from './http/serve-jwks';
 export { dpopKeyOf } from './http/dpop-key';
+export { clientCertificateThumbprint } from './http/sender-constraint';
 export { clearSessionCookies, setSessionCookies, type SessionCookieOptions, type SessionTokens } from './http/session-cookies';

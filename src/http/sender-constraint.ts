@@ -4,6 +4,7 @@
  * TLS connection that presented that certificate. Nothing downgrades a bound token to a bearer token.
  */
 import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { DpopMode } from '../authorize/dpop-option';
 import { dpopRejection, type DpopRejectionKind } from '../authorize/dpop-rejections';
 import { REJECTIONS, type Rejection } from '../authorize/rejections';
@@ -32,8 +33,17 @@ function confirmationOf(token: JWT): Confirmation | undefined | null {
   return { jkt, x5t };
 }
 
-/** RFC 8705 §3.1: base64url(SHA-256(DER of the client certificate)); `undefined` without one. */
-export function clientCertificateThumbprint(request: RequestLike): string | undefined {
+/**
+ * RFC 8705 §3.1: base64url(SHA-256(DER of the client certificate)) of the TLS connection a request came over;
+ * `undefined` without a certificate (plain HTTP, or a TLS client that sent none).
+ *
+ * @example
+ * ```ts
+ * const certificateThumbprint = clientCertificateThumbprint(req);
+ * manager.authToken(client.id, 'read', {}, { certificateThumbprint });
+ * ```
+ */
+export function clientCertificateThumbprint(request: IncomingMessage | RequestLike): string | undefined {
   const socket = (request as { socket?: { getPeerCertificate?: () => { raw?: Buffer } } }).socket;
   if (typeof socket?.getPeerCertificate !== 'function') return undefined;
   const raw = socket.getPeerCertificate()?.raw;
