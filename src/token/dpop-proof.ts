@@ -141,6 +141,22 @@ function publicKeyOf(jwk: unknown, algorithm: ProofAlgorithm): KeyObject | strin
   return key;
 }
 
+// A client sends the same header (typ, alg, jwk) with every proof: its key is imported and thumbprinted once. Keyed by
+// the exact header bytes, so a cached entry is what the same header always gives; bounded, and emptied when full.
+const MAX_CACHED_KEYS = 1024;
+const proofKeys = new Map<string, { readonly key: KeyObject | string; readonly jkt: string }>();
+
+function proofKeyOf(headerSegment: string, jwk: unknown, algorithm: ProofAlgorithm): { readonly key: KeyObject | string; readonly jkt: string } {
+  let entry = proofKeys.get(headerSegment);
+  if (entry === undefined) {
+    const key = publicKeyOf(jwk, algorithm);
+    entry = { key, jkt: typeof key === 'string' ? '' : jwkThumbprint(jwk as JsonWebKey) };
+    if (proofKeys.size >= MAX_CACHED_KEYS) proofKeys.clear();
+    proofKeys.set(headerSegment, entry);
+  }
+  return entry;
+}
+
 function signatureHolds(algorithm: ProofAlgorithm, key: KeyObject, signingInput: string, signature: Buffer): boolean {
   if (algorithm.signatureSize !== undefined && signature.length !== algorithm.signatureSize) return false;
   const options = algorithm.kty === 'EC'
@@ -178,7 +194,7 @@ export function checkDpopProof(input: DpopProofInput, policy: DpopProofPolicy, n
   if (typeof alg !== 'string' || !policy.algorithms.has(alg) || !Object.hasOwn(DPOP_ALGORITHMS, alg)) return fail('alg');
   if (header.crit !== undefined) return fail('crit');
   const algorithm = DPOP_ALGORITHMS[alg];
-  const key = publicKeyOf(header.jwk, algorithm);
+  const { key, jkt } = proofKeyOf(parts.signingInput.slice(0, parts.signingInput.indexOf('.')), header.jwk, algorithm);
   if (typeof key === 'string') return fail(key);
   if (!signatureHolds(algorithm, key, parts.signingInput, Buffer.from(parts.signatureSegment, 'base64url'))) return fail('signature');
   const claims = decodeJsonSegment(parts.payloadSegment);
@@ -191,7 +207,6 @@ export function checkDpopProof(input: DpopProofInput, policy: DpopProofPolicy, n
   if (typeof iat !== 'number' || !Number.isFinite(iat) || Math.abs(nowSeconds - iat) > policy.window) return fail('iat');
   if (input.accessToken !== undefined && ath !== accessTokenHash(input.accessToken)) return fail('ath');
   if (input.accessToken === undefined && ath !== undefined) return fail('ath');
-  const jkt = jwkThumbprint(header.jwk as JsonWebKey);
   if (input.jkt !== undefined && jkt !== input.jkt) return fail('jkt');
   // Last: a client answered use_dpop_nonce retries with the nonce, so every other fault is reported first.
   if (input.acceptNonce !== undefined && !input.acceptNonce(nonce)) return fail('nonce', 'use_dpop_nonce');
