@@ -204,6 +204,13 @@ describe('DPoP-bound tokens over HTTP (RFC 9449)', () => {
     expect(use.status, use.text).to.equal(200);
   });
 
+  it('a token that is not valid, sent with the DPoP scheme, is challenged with DPoP and error="invalid_token" (RFC 9449 §7.1)', async () => {
+    const forged = `${tokens.access_token.slice(0, -4)}AAAA`;
+    const reply = await send(url('/items/1'), { headers: dpopHeaders(forged, makeProof(key, { htm: 'GET', htu: url('/items/1'), accessToken: forged })) });
+    expectDpopRejection(reply, 'ERR_TOKEN_SIGNATURE', 'invalid_token');
+    expect(reply.text).not.to.contain(forged);
+  });
+
   it('a login with a bad proof is a 401 with the DPoP challenge, not unbound tokens', async () => {
     const reply = await send(url('/login'), { method: 'POST', headers: { dpop: makeProof(key, { htm: 'GET', htu: url('/login') }) } });
     expectDpopRejection(reply, 'ERR_DPOP_PROOF', 'invalid_dpop_proof');

@@ -53,3 +53,20 @@ export function dpopRejection(kind: DpopRejectionKind, challenge: DpopChallenge,
     headers: Object.freeze(headers),
   });
 }
+
+/**
+ * `rejection` (a token that is not valid, sent with the DPoP scheme) answered with the `DPoP` challenge and
+ * `error="invalid_token"` instead of the Bearer one (RFC 9449 §7.1); the body and code stay the same.
+ *
+ * @example
+ * ```ts
+ * withDpopChallenge(REJECTIONS.expired, { realm: '"api"', algs: '"ES256"' });
+ * ```
+ */
+export function withDpopChallenge(rejection: Rejection, challenge: DpopChallenge, nonce?: string): Rejection {
+  if (rejection.status !== 401) return rejection;
+  const error = rejection.bearerError === undefined ? '' : `, error="${rejection.bearerError}"`;
+  const headers: Record<string, string> = { 'WWW-Authenticate': `DPoP realm=${challenge.realm}, algs=${challenge.algs}${error}` };
+  if (nonce !== undefined) headers['DPoP-Nonce'] = nonce;
+  return Object.freeze({ ...rejection, headers: Object.freeze(headers) });
+}

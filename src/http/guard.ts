@@ -21,7 +21,7 @@ import { REJECTIONS, type Rejection } from '../authorize/rejections';
 import { extractCookieToken, type RequestLike } from './extract-token';
 import { extractAuthorization, type SchemeExtraction } from './extract-authorization';
 import { checkSenderConstraint } from './sender-constraint';
-import { dpopRejection } from '../authorize/dpop-rejections';
+import { dpopRejection, withDpopChallenge } from '../authorize/dpop-rejections';
 import { ambiguousStrings, authorize, type TokenRequirement } from '../authorize/requirement';
 import { declaredParamNames } from '../authorize/route-params';
 import { UNKNOWN_ROUTE_MESSAGE, UnknownRouteError } from '../errors';
@@ -214,7 +214,11 @@ export class TokenGuard {
     // Synchronous unless remote keys must be fetched.
     const result = runtime.verifier.checkWithRemote(signed);
     const constrained = (settled: TokenCheck): GuardOutcome | Promise<GuardOutcome> => {
-      if (!settled.valid) return { rejection: REJECTIONS[settled.reason], realm };
+      if (!settled.valid) {
+        const rejection = REJECTIONS[settled.reason];
+        if (scheme !== 'dpop') return { rejection, realm };
+        return { rejection: withDpopChallenge(rejection, { realm, algs: runtime.dpop.challengeAlgs }, runtime.dpop.nonces?.current()), realm };
+      }
       // RFC 9449 §7.1, RFC 8705 §3: the sender constraint is part of authenticating the token, before authorizing it.
       const bound = checkSenderConstraint(dpopMode, scheme, signed, settled.token, request, response, runtime);
       if (bound instanceof Promise) return bound.then((rejection) => (rejection ? { rejection, realm } : this.#verdict(settled, request, runtime, declared)));
