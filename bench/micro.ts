@@ -8,7 +8,8 @@ import { createSigner, createVerifier } from 'fast-jwt';
 import { sign as jwtSign, verify as jwtVerify, type Algorithm as JwtAlgorithm } from 'jsonwebtoken';
 import { randomBytes, verify } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AuthManager, checkDpopProof, MemoryRevocationStore, requireToken } from 'routing-controllers-jwt';
+import { Redis } from 'ioredis';
+import { AuthManager, checkDpopProof, MemoryRevocationStore, RedisRevocationStore, requireToken } from 'routing-controllers-jwt';
 import { Bench } from 'tinybench';
 import { floorVerifyHmac, floorVerifyRsa } from './floor';
 import { benchProof, benchProofKey } from './support/dpop-proofs';
@@ -154,6 +155,14 @@ export async function runDpopMicro(timeMs = 500): Promise<DpopMicroResult[]> {
     { name: 'requireToken(), bearer token (HS256, cache hit)', run: () => guardOnce({ authorization: `Bearer ${unbound}` }) },
     { name: 'requireToken(), DPoP-bound token with proof', run: () => guardOnce({ authorization: `DPoP ${token}`, dpop: proofs[counter++ % proofs.length] }) },
   ];
+  // The Redis replay store, when a Redis answers on 127.0.0.1:${REDIS_PORT:-6379} (one SET NX EXAT round trip).
+  const redis = new Redis({ host: '127.0.0.1', port: Number(process.env.REDIS_PORT ?? 6379), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  const redisUp = await redis.connect().then(() => true, () => false);
+  if (redisUp) {
+    const redisStore = new RedisRevocationStore(redis, { prefix: `rcjwt:bench:${randomBytes(4).toString('hex')}:` });
+    tasks.splice(3, 0, { name: 'replay store: RedisRevocationStore.use (loopback)', run: () => redisStore.use(`dpop:${key.jkt}:${counter++}`, Date.now() / 1000 + 60) });
+  }
   const bench = new Bench({ time: timeMs, warmupTime: 100, iterations: 10 });
   for (const task of tasks) {
     bench.add(task.name, async () => {
@@ -161,6 +170,7 @@ export async function runDpopMicro(timeMs = 500): Promise<DpopMicroResult[]> {
     });
   }
   await bench.run();
+  if (redisUp) await redis.quit();
   const micros = new Map(bench.tasks.map((task) => [task.name, (((task.result as { latency?: { p50?: number } }).latency?.p50 ?? NaN) * 1000) / BATCH]));
   const floor = micros.get(tasks[0].name) ?? NaN;
   return tasks.map(({ name }) => ({ task: name, microseconds: Number((micros.get(name) ?? NaN).toFixed(3)), ratioToFloor: Number(((micros.get(name) ?? NaN) / floor).toFixed(2)) }));
