@@ -40,6 +40,7 @@ export {
   type DpopProofPolicy,
   type DpopProofSuccess,
 } from './token/dpop-proof';
+export { createDpopNonces, type DpopNonces } from './token/dpop-nonce';
 
 // Keys.
 export { AuthType, type HashName, type KeyFamily } from './keys/algorithms';

@@ -48,7 +48,8 @@ export function createDpopNonces(key: Buffer | null, rotation: number): DpopNonc
     accepts(nonce: unknown, nowSeconds = Date.now() / 1000): boolean {
       if (typeof nonce !== 'string' || nonce.length !== NONCE_LENGTH) return false;
       const bytes = Buffer.from(nonce, 'base64url');
-      if (bytes.length !== SLOT_BYTES + MAC_BYTES) return false;
+      // One spelling per nonce: Buffer's decoder ignores the spare bits of the last character.
+      if (bytes.length !== SLOT_BYTES + MAC_BYTES || bytes.toString('base64url') !== nonce) return false;
       const slot = bytes.readUIntBE(0, SLOT_BYTES);
       const now = slotOf(nowSeconds);
       if (slot !== now && slot !== now - 1) return false;
