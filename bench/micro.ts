@@ -1,14 +1,18 @@
 /**
  * Micro benchmarks (tinybench): verify and sign through AuthManager (verify cache hit and miss), next to the
  * hand-written floor, jsonwebtoken with a KeyObject and with a string key, and fast-jwt (dev-only comparison).
+ * DPoP (runDpopMicro): the proof check, the replay store and the guard, against one ES256 verify.
  * Each task runs BATCH operations per sample, so that timer overhead does not swamp sub-microsecond work.
  */
 import { createSigner, createVerifier } from 'fast-jwt';
 import { sign as jwtSign, verify as jwtVerify, type Algorithm as JwtAlgorithm } from 'jsonwebtoken';
+import { randomBytes, verify } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AuthManager, requireToken } from 'routing-controllers-jwt';
+import { Redis } from 'ioredis';
+import { AuthManager, checkDpopProof, MemoryRevocationStore, RedisRevocationStore, requireToken } from 'routing-controllers-jwt';
 import { Bench } from 'tinybench';
 import { floorVerifyHmac, floorVerifyRsa } from './floor';
+import { benchProof, benchProofKey } from './support/dpop-proofs';
 import { fixture, type Algorithm, type Fixture } from './support/tokens';
 
 const BATCH = 50;
@@ -109,4 +113,65 @@ export async function runMicro(timeMs = 500): Promise<MicroResult[]> {
     }
   }
   return results;
+}
+
+/** One measured DPoP task: median microseconds per operation, and the ratio to one ES256 verify (the floor). */
+export interface DpopMicroResult {
+  task: string;
+  microseconds: number;
+  ratioToFloor: number;
+}
+
+/**
+ * The cost of DPoP per request: the pure proof check (checkDpopProof), the replay store's atomic `use` (memory), and
+ * the whole guard with a DPoP-bound HS256 token (cache hit) next to the same guard with a bearer token; each against
+ * one ES256 signature verify of the proof, the floor no DPoP check can go below.
+ */
+export async function runDpopMicro(timeMs = 500): Promise<DpopMicroResult[]> {
+  const key = benchProofKey();
+  const url = 'http://bench.example/items';
+  const config = { JWT_ISSUER: 'bench.dpop', JWT_AUTHTYPE: 'HS256', JWT_SECRET: randomBytes(64).toString('base64url') };
+  const manager = new AuthManager(config);
+  const token = manager.authToken('user-42', 'read', {}, { dpopJkt: key.jkt }).signed;
+  const unbound = manager.authToken('user-42', 'read').signed;
+  const proof = benchProof(key, 'GET', url, token);
+  const [signingInput, signature] = [proof.slice(0, proof.lastIndexOf('.')), Buffer.from(proof.slice(proof.lastIndexOf('.') + 1), 'base64url')];
+  const policy = { algorithms: new Set(['ES256']), window: 60 };
+  const store = new MemoryRevocationStore();
+  let counter = 0;
+  // Fresh proofs for the guard (each is accepted once): made before measuring.
+  const proofs = Array.from({ length: 40_000 }, () => benchProof(key, 'GET', url, token));
+  const middleware = requireToken();
+  const response = { headersSent: false, statusCode: 200, setHeader: () => undefined, end: () => undefined };
+  const guardOnce = (headers: Record<string, string>): Promise<void> => new Promise((resolve, reject) => {
+    const request = { method: 'GET', url: '/items', originalUrl: '/items', protocol: 'http', headers: { host: 'bench.example', ...headers }, params: {}, app: config };
+    const ended = { ...response, end: () => reject(new Error('the guard refused a benchmark request')) };
+    middleware(request as unknown as IncomingMessage, ended as unknown as ServerResponse, () => resolve());
+  });
+  const tasks: Array<{ name: string; run: () => unknown }> = [
+    { name: 'floor: one ES256 verify of the proof', run: () => verify('sha256', Buffer.from(signingInput), { key: key.publicKey, dsaEncoding: 'ieee-p1363' }, signature) },
+    { name: 'checkDpopProof (pure, no store)', run: () => checkDpopProof({ proof, method: 'GET', url, accessToken: token, jkt: key.jkt }, policy, Date.now() / 1000) },
+    { name: 'replay store: MemoryRevocationStore.use', run: () => store.use(`dpop:${key.jkt}:${counter++}`, Date.now() / 1000 + 60) },
+    { name: 'requireToken(), bearer token (HS256, cache hit)', run: () => guardOnce({ authorization: `Bearer ${unbound}` }) },
+    { name: 'requireToken(), DPoP-bound token with proof', run: () => guardOnce({ authorization: `DPoP ${token}`, dpop: proofs[counter++ % proofs.length] }) },
+  ];
+  // The Redis replay store, when a Redis answers on 127.0.0.1:${REDIS_PORT:-6379} (one SET NX EXAT round trip).
+  const redis = new Redis({ host: '127.0.0.1', port: Number(process.env.REDIS_PORT ?? 6379), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  const redisUp = await redis.connect().then(() => true, () => false);
+  if (redisUp) {
+    const redisStore = new RedisRevocationStore(redis, { prefix: `rcjwt:bench:${randomBytes(4).toString('hex')}:` });
+    tasks.splice(3, 0, { name: 'replay store: RedisRevocationStore.use (loopback)', run: () => redisStore.use(`dpop:${key.jkt}:${counter++}`, Date.now() / 1000 + 60) });
+  }
+  const bench = new Bench({ time: timeMs, warmupTime: 100, iterations: 10 });
+  for (const task of tasks) {
+    bench.add(task.name, async () => {
+      for (let i = 0; i < BATCH; i++) await task.run();
+    });
+  }
+  await bench.run();
+  if (redisUp) await redis.quit();
+  const micros = new Map(bench.tasks.map((task) => [task.name, (((task.result as { latency?: { p50?: number } }).latency?.p50 ?? NaN) * 1000) / BATCH]));
+  const floor = micros.get(tasks[0].name) ?? NaN;
+  return tasks.map(({ name }) => ({ task: name, microseconds: Number((micros.get(name) ?? NaN).toFixed(3)), ratioToFloor: Number(((micros.get(name) ?? NaN) / floor).toFixed(2)) }));
 }

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runHttp, type HttpResult } from './http';
-import { runMicro, type MicroResult } from './micro';
+import { runDpopMicro, runMicro, type MicroResult } from './micro';
 
 interface Target {
   what: string;
@@ -28,6 +28,9 @@ async function main(): Promise<void> {
   console.log('micro benchmarks ...');
   const micro = await runMicro(quick ? 200 : 500);
   console.table(micro.map((r) => ({ ...r, ratioToFloor: r.ratioToFloor ?? '' })));
+  console.log('DPoP (RFC 9449) per request, against one ES256 verify ...');
+  const dpop = await runDpopMicro(quick ? 200 : 500);
+  console.table(dpop);
   console.log('HTTP benchmarks (autocannon, 32 connections) ...');
   const { results: http, heap } = await runHttp(quick ? 1 : 5, 2);
   console.table(http);
@@ -58,7 +61,7 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   const environment = { node: process.version, platform: process.platform, arch: process.arch, cpus: (await import('node:os')).cpus().length };
-  writeFileSync(file, JSON.stringify({ environment, micro, http, heap, targets }, null, 2));
+  writeFileSync(file, JSON.stringify({ environment, micro, dpop, http, heap, targets }, null, 2));
   console.log(`results written to ${file}`);
 }
 

@@ -38,6 +38,10 @@ function describeCode(code: RejectionCode): string {
     case 'ERR_TOKEN_NOT_YET_VALID':
     case 'ERR_TOKEN_TYPE':
     case 'ERR_TOKEN_REVOKED':
+    case 'ERR_TOKEN_BINDING':
+    case 'ERR_DPOP_REQUIRED':
+    case 'ERR_DPOP_PROOF':
+    case 'ERR_DPOP_NONCE':
       return 'unauthorized';
     case 'ERR_TOKEN_FORBIDDEN_CLAIMS':
     case 'ERR_TOKEN_FORBIDDEN_SCOPE':

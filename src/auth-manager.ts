@@ -23,6 +23,16 @@ export interface SessionClaims {
   family?: string;
   /** The CSRF value (`csrf`) of tokens kept in cookies. */
   csrf?: string;
+  /**
+   * The RFC 7638 thumbprint of a DPoP key (from `dpopKeyOf(request)` at login): the tokens carry `cnf.jkt` and are
+   * accepted only with a proof of that key (RFC 9449 §6).
+   */
+  dpopJkt?: string;
+  /**
+   * The SHA-256 thumbprint of the client's TLS certificate (from `clientCertificateThumbprint(request)`): the tokens
+   * carry `cnf["x5t#S256"]` and are accepted only over a connection presenting that certificate (RFC 8705 §3).
+   */
+  certificateThumbprint?: string;
 }
 
 /** What `rotate` answers: two signed tokens. */
@@ -30,6 +40,9 @@ export interface RotatedTokens {
   authToken: SignedJWT;
   refreshToken: SignedJWT;
 }
+
+/** An RFC 7638 SHA-256 thumbprint, base64url. */
+const JKT = /^[A-Za-z0-9_-]{43}$/;
 
 /** A random 128-bit id, base64url. */
 const randomId = (): string => randomBytes(16).toString('base64url');
@@ -167,6 +180,14 @@ export class AuthManager {
     if (session.family !== undefined) token.claims.fam = session.family;
     if (session.csrf !== undefined) token.claims.csrf = session.csrf;
     if (session.jti !== undefined) token.claims.jti = session.jti;
+    if (session.dpopJkt !== undefined) {
+      if (typeof session.dpopJkt !== 'string' || !JKT.test(session.dpopJkt)) throw new TypeError('dpopJkt must be an RFC 7638 SHA-256 thumbprint: 43 base64url characters (see dpopKeyOf)');
+      token.claims.cnf = { jkt: session.dpopJkt };
+    }
+    if (session.certificateThumbprint !== undefined) {
+      if (typeof session.certificateThumbprint !== 'string' || !JKT.test(session.certificateThumbprint)) throw new TypeError('certificateThumbprint must be a SHA-256 certificate thumbprint: 43 base64url characters (see clientCertificateThumbprint)');
+      token.claims.cnf = { ...(token.claims.cnf as Record<string, string> | undefined), 'x5t#S256': session.certificateThumbprint };
+    }
     token.sign(signer);
     return token as SignedJWT;
   }
@@ -183,12 +204,17 @@ export class AuthManager {
     const runtime = this.#runtime();
     const token = await this.#verified(refresh, runtime);
     if (token.tokenType !== TokenType.REFRESH) throw this.#error(REJECTIONS.needRefresh, runtime);
-    const { rid, fam, csrf } = token.claims;
+    const { rid, fam, csrf, cnf } = token.claims;
     if (typeof rid !== 'string') throw this.#error(REJECTIONS.claims, runtime);
     const outcome = await runtime.sessions.retire(token);
     if (outcome !== 'rotated') throw this.#error(outcome === 'unavailable' ? REJECTIONS.revocationUnavailable : REJECTIONS.revoked, runtime);
     // A refresh token issued without a family starts one named by its rid, which is what it can be revoked by.
     const session: SessionClaims = { family: typeof fam === 'string' ? fam : rid, csrf: typeof csrf === 'string' ? csrf : undefined };
+    // The new tokens stay bound to the key the refresh token was bound to (RFC 9449 §5).
+    const jkt = typeof cnf === 'object' && cnf !== null && !Array.isArray(cnf) ? cnf.jkt : undefined;
+    if (typeof jkt === 'string') session.dpopJkt = jkt;
+    const x5t = typeof cnf === 'object' && cnf !== null && !Array.isArray(cnf) ? cnf['x5t#S256'] : undefined;
+    if (typeof x5t === 'string') session.certificateThumbprint = x5t;
     return { authToken: this.authToken(token.sub, scope, claims, session), refreshToken: this.refreshToken(token.sub, session) };
   }
 

@@ -32,6 +32,10 @@ export const ERROR_CODES = Object.freeze({
   ERR_TOKEN_NOT_YET_VALID: 'iat or nbf is in the future',
   ERR_TOKEN_TYPE: 'an auth token where a refresh token is required, or the reverse',
   ERR_TOKEN_REVOKED: 'the token, its family or its subject was revoked',
+  ERR_TOKEN_BINDING: 'a sender-constrained token without its DPoP proof or client certificate (RFC 9449, RFC 8705)',
+  ERR_DPOP_REQUIRED: 'the route requires "Authorization: DPoP <token>" with a DPoP proof',
+  ERR_DPOP_PROOF: 'the DPoP proof is missing, malformed, replayed or does not match the request or the token',
+  ERR_DPOP_NONCE: 'the DPoP proof lacks the server nonce; retry with the DPoP-Nonce header\'s value',
   // 403.
   ERR_TOKEN_FORBIDDEN_CLAIMS: 'a valid token without the required claims',
   ERR_TOKEN_FORBIDDEN_SCOPE: 'a valid token without the required scope',

@@ -29,6 +29,18 @@ export { RESERVED_CLAIMS, TokenType, type ClaimValue, type Claims, type Scope } 
 export { JWT, type SignedJWT } from './token/jwt';
 export { MAX_TOKEN_LENGTH } from './token/compact';
 export type { InvalidTokenReason, TokenCheck } from './token/verify';
+export {
+  accessTokenHash,
+  checkDpopProof,
+  DPOP_ALGORITHMS,
+  jwkThumbprint,
+  type DpopProofCheck,
+  type DpopProofFailure,
+  type DpopProofInput,
+  type DpopProofPolicy,
+  type DpopProofSuccess,
+} from './token/dpop-proof';
+export { createDpopNonces, type DpopNonces } from './token/dpop-nonce';
 
 // Keys.
 export { AuthType, type HashName, type KeyFamily } from './keys/algorithms';
@@ -44,6 +56,9 @@ export {
   JWT_AUTHMAXAGE,
   JWT_AUTHTYPE,
   JWT_CACHESIZE,
+  JWT_DPOP,
+  JWT_DPOPALGS,
+  JWT_DPOPNONCE,
   JWT_ISSUER,
   JWT_JWKSCOOLDOWN,
   JWT_JWKSMAXAGE,
@@ -66,6 +81,7 @@ export { AuthManager, type RotatedTokens, type SessionClaims } from './auth-mana
 // Authorization: what a guard requires.
 export { param, ParamBinding, type RequiredClaims, type RequiredValue, type RouteParams } from './authorize/match-claims';
 export { DEFAULT_CSRF_HEADER, type RequireTokenOptions } from './authorize/requirement';
+export type { DpopMode } from './authorize/dpop-option';
 
 // Sessions: revocation stores.
 export type { RevocationStore } from './sessions/revocation-store';
@@ -87,4 +103,6 @@ export {
 export type { RequestLike } from './http/extract-token';
 export { keepAliveErrorSink, type NextFunction, type ResponseLike } from './http/respond';
 export { serveJwks, type ServeJwksOptions } from './http/serve-jwks';
+export { dpopKeyOf } from './http/dpop-key';
+export { clientCertificateThumbprint } from './http/sender-constraint';
 export { clearSessionCookies, setSessionCookies, type SessionCookieOptions, type SessionTokens } from './http/session-cookies';

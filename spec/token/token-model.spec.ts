@@ -134,7 +134,7 @@ describe('JWT', () => {
     }
 
     it('lists exactly iss, iat, exp, type, rid, sub and the session claims fam, jti, csrf as reserved', () => {
-      expect([...RESERVED_CLAIMS].sort()).to.deep.equal(['csrf', 'exp', 'fam', 'iat', 'iss', 'jti', 'rid', 'sub', 'type']);
+      expect([...RESERVED_CLAIMS].sort()).to.deep.equal(['cnf', 'csrf', 'exp', 'fam', 'iat', 'iss', 'jti', 'rid', 'sub', 'type']);
     });
 
     it('refuses a scope given twice, as argument and as extra claim (TypeError)', () => {

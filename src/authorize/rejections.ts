@@ -18,6 +18,8 @@ export interface Rejection {
   readonly name: string;
   /** The JSON body, serialised once. */
   readonly body: string;
+  /** Headers of its own (a DPoP challenge and nonce, see dpop-rejections.ts), answered instead of the Bearer challenge. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 const NAMES = { 401: 'TokenUnauthorizedError', 403: 'TokenForbiddenError', 503: 'TokenUnavailableError' } as const;
@@ -56,6 +58,7 @@ export const REJECTIONS = Object.freeze({
 
 /** The headers of a rejection's answer: the RFC 6750 challenge, or `Retry-After` for a 503. */
 export function rejectionHeaders(rejection: Rejection, realm: string | undefined): Record<string, string> {
+  if (rejection.headers !== undefined) return { ...rejection.headers };
   if (rejection.status === 503) return { 'Retry-After': '1' };
   // A 403 that is not about the token's scope (a missing CSRF value) is no bearer challenge.
   if (rejection.status === 403 && rejection.bearerError === undefined) return {};

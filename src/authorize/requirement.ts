@@ -16,6 +16,7 @@ import type { JWT } from '../token/jwt';
 import { REJECTIONS, type Rejection } from './rejections';
 import { UnknownRouteError } from '../errors';
 import type { ClaimValue, Scope } from '../claims';
+import { normaliseDpopOption, type DpopMode } from './dpop-option';
 
 /**
  * Options of `@RequireToken` and `requireToken()`. Every key that is not one of the named options is a claim the token
@@ -62,6 +63,12 @@ export interface RequireTokenOptions {
    * ```
    */
   claims?: Readonly<Record<string, RequiredValue>>;
+  /**
+   * DPoP (RFC 9449) on this route: `'required'` (only `Authorization: DPoP` with a proof), `'allowed'` (Bearer or
+   * DPoP) or `false` (the DPoP scheme is refused). A token bound to a key always needs its proof.
+   * @default the configuration's `JWT_DPOP` ('allowed')
+   */
+  dpop?: 'required' | 'allowed' | false;
   /** Any other key: a claim the token must carry. */
   [claim: string]: RequiredValue | Readonly<Record<string, RequiredValue>> | undefined;
 }
@@ -84,9 +91,11 @@ export interface TokenRequirement {
   readonly namedStrings: ReadonlyArray<readonly [where: string, name: string]>;
   /** The CSRF header (lower case) for cookie tokens, or `undefined` when CSRF is not checked. */
   readonly csrfHeader: string | undefined;
+  /** The route's DPoP mode, or `undefined` for the configuration's. */
+  readonly dpop: DpopMode | undefined;
 }
 
-const OPTION_NAMES = new Set(['tokenType', 'location', 'cookieName', 'scope', 'override', 'csrf', 'claims']);
+const OPTION_NAMES = new Set(['tokenType', 'location', 'cookieName', 'scope', 'override', 'csrf', 'claims', 'dpop']);
 // The seed's Python spellings would otherwise silently become required claims and answer 403 to everyone.
 const SEED_SPELLINGS: Readonly<Record<string, string>> = { token_type: 'tokenType', cookie_name: 'cookieName' };
 // RFC 6265 §4.1.1: a cookie name is an HTTP token.
@@ -231,6 +240,7 @@ export function normaliseRequirement(args: readonly unknown[]): TokenRequirement
     claims,
     literalClaims: normaliseLiteralClaims(options.claims, claims),
     namedStrings: Object.freeze([...namedStringsOf(claims, ''), ...namedStringsOf(override, 'override.')]),
+    dpop: normaliseDpopOption(options.dpop),
   });
 }
 

@@ -12,6 +12,7 @@ import { createSessions, type Sessions } from '../sessions/sessions';
 import { createVerifier, type Verifier } from '../token/verifier';
 import type { VerifyPolicy } from '../token/verify';
 import { fingerprintOf } from './fingerprint';
+import { resolveDpop, type DpopSettings } from './resolve-dpop';
 import { resolveConfig, type MaxAgeDefaults } from './resolve-config';
 import { readConfig, type ConfigLayers } from './sources';
 
@@ -27,6 +28,8 @@ export interface Runtime {
   readonly authJti: boolean;
   /** The issuer as a quoted `realm` value for `WWW-Authenticate`, quoted once. */
   readonly realm: string;
+  /** How DPoP proofs are verified (RFC 9449). */
+  readonly dpop: DpopSettings;
 }
 
 /** The defaults a configuration is resolved with. */
@@ -44,6 +47,7 @@ function buildRuntime(layers: ConfigLayers, defaults: RuntimeDefaults): { key: s
     build: () => {
       const config = resolveConfig(raw, defaults);
       const ring = new KeyRing(config.keys);
+      const dpop = resolveDpop(raw);
       return Object.freeze({
         signer: config.signer,
         ring,
@@ -57,6 +61,7 @@ function buildRuntime(layers: ConfigLayers, defaults: RuntimeDefaults): { key: s
         }),
         authJti: config.authJti,
         realm: quotedRealm(config.policy.issuer),
+        dpop,
       });
     },
   };

@@ -47,6 +47,20 @@ export const JWT_JWKSCOOLDOWN = new Token<number | string>('JWT_JWKSCOOLDOWN');
 export const JWT_JWKSTIMEOUT = new Token<number | string>('JWT_JWKSTIMEOUT');
 /** Seconds after which remote keys are reloaded in the background; more than 0, at most 86400. @default 600 */
 export const JWT_JWKSMAXAGE = new Token<number | string>('JWT_JWKSMAXAGE');
+/**
+ * DPoP (RFC 9449) by default for every guard: `'off'` (the `DPoP` scheme is refused), `'allowed'` (Bearer or DPoP) or
+ * `'required'` (DPoP only). A token bound to a key (`cnf.jkt`) always needs its proof, whatever this says.
+ * @default 'allowed'
+ */
+export const JWT_DPOP = new Token<string>('JWT_DPOP');
+/**
+ * Server nonces for DPoP proofs (RFC 9449 §8): `false`, `true` (a random key per process), or a key of at least 32
+ * characters shared by every instance so that each accepts the others' nonces.
+ * @default false
+ */
+export const JWT_DPOPNONCE = new Token<boolean | string>('JWT_DPOPNONCE');
+/** The algorithms a DPoP proof may use, space-separated (asymmetric only). @default 'ES256 ES384 ES512 PS256 PS384 PS512 RS256 EdDSA Ed25519' */
+export const JWT_DPOPALGS = new Token<string | string[]>('JWT_DPOPALGS');
 
 export const TOKENS = {
   JWT_ISSUER,
@@ -66,6 +80,9 @@ export const TOKENS = {
   JWT_JWKSCOOLDOWN,
   JWT_JWKSTIMEOUT,
   JWT_JWKSMAXAGE,
+  JWT_DPOP,
+  JWT_DPOPNONCE,
+  JWT_DPOPALGS,
 } as const;
 
 /** The name of a configuration value. */

@@ -18,7 +18,10 @@ import { JwtAuthError, MissingSignerError } from '../errors';
 import type { JWT } from '../token/jwt';
 import { checkCsrf } from '../authorize/csrf';
 import { REJECTIONS, type Rejection } from '../authorize/rejections';
-import { extractBearerToken, extractCookieToken, type Extraction, type RequestLike } from './extract-token';
+import { extractCookieToken, type RequestLike } from './extract-token';
+import { extractAuthorization, type SchemeExtraction } from './extract-authorization';
+import { checkSenderConstraint } from './sender-constraint';
+import { dpopRejection, withDpopChallenge } from '../authorize/dpop-rejections';
 import { ambiguousStrings, authorize, type TokenRequirement } from '../authorize/requirement';
 import { declaredParamNames } from '../authorize/route-params';
 import { UNKNOWN_ROUTE_MESSAGE, UnknownRouteError } from '../errors';
@@ -169,13 +172,13 @@ interface RouteKnowledge {
 
 /** A requirement turned into checks; one per `@RequireToken` or `requireToken()`. */
 export class TokenGuard {
-  readonly #extract: (request: RequestLike) => Extraction;
+  readonly #extract: (request: RequestLike) => SchemeExtraction;
   // Private fields stay writable on the frozen guard: the unknown-route warning is emitted once per guard.
   #warned = false;
 
   constructor(readonly requirement: TokenRequirement) {
     const { cookieName } = requirement;
-    this.#extract = cookieName === undefined ? extractBearerToken : (request) => extractCookieToken(request, cookieName);
+    this.#extract = cookieName === undefined ? extractAuthorization : (request) => ({ ...extractCookieToken(request, cookieName), scheme: 'cookie' });
     Object.freeze(this);
   }
 
@@ -202,11 +205,27 @@ export class TokenGuard {
     }
     const { realm } = runtime;
     const extraction = this.#extract(request);
+    const dpopMode = this.requirement.dpop ?? runtime.dpop.mode;
+    if (extraction.rejection === REJECTIONS.missingHeader && dpopMode === 'required') {
+      return { rejection: dpopRejection('missing', { realm, algs: runtime.dpop.challengeAlgs }, runtime.dpop.nonces?.current()), realm };
+    }
     if (extraction.rejection) return { rejection: extraction.rejection, realm };
+    const { token: signed, scheme = 'bearer' } = extraction;
     // Synchronous unless remote keys must be fetched.
-    const result = runtime.verifier.checkWithRemote(extraction.token);
-    if (result instanceof Promise) return result.then((settled) => this.#verdict(settled, request, runtime, declared));
-    return this.#verdict(result, request, runtime, declared);
+    const result = runtime.verifier.checkWithRemote(signed);
+    const constrained = (settled: TokenCheck): GuardOutcome | Promise<GuardOutcome> => {
+      if (!settled.valid) {
+        const rejection = REJECTIONS[settled.reason];
+        if (scheme !== 'dpop') return { rejection, realm };
+        return { rejection: withDpopChallenge(rejection, { realm, algs: runtime.dpop.challengeAlgs }, runtime.dpop.nonces?.current()), realm };
+      }
+      // RFC 9449 §7.1, RFC 8705 §3: the sender constraint is part of authenticating the token, before authorizing it.
+      const bound = checkSenderConstraint(dpopMode, scheme, signed, settled.token, request, response, runtime);
+      if (bound instanceof Promise) return bound.then((rejection) => (rejection ? { rejection, realm } : this.#verdict(settled, request, runtime, declared)));
+      return bound ? { rejection: bound, realm } : this.#verdict(settled, request, runtime, declared);
+    };
+    if (result instanceof Promise) return result.then(constrained);
+    return constrained(result);
   }
 
   #verdict(

@@ -12,6 +12,7 @@ const storeKey = {
   family: (family: string): string => `fam:${family}`,
   authToken: (jti: string): string => `jti:${jti}`,
   retired: (rid: string): string => `used:${rid}`,
+  dpopProof: (jkt: string, jti: string): string => `dpop:${jkt}:${jti}`,
 } as const;
 
 /** What a sessions module is built from, checked by the configuration. */
@@ -73,6 +74,11 @@ export interface Sessions {
    * @throws TypeError for an auth token without a jti.
    */
   revoke(token: JWT): Promise<'revoked' | 'unavailable'>;
+  /**
+   * Marks a DPoP proof (its key's thumbprint and its `jti`) seen until `until`, with the store's atomic `use`:
+   * 'replayed' when it was seen before (RFC 9449 §11.1), 'unavailable' when the store did not answer in time.
+   */
+  useProof(jkt: string, jti: string, until: number): Promise<'fresh' | 'replayed' | 'unavailable'>;
 }
 
 /** Builds the sessions module of one configuration. */
@@ -170,6 +176,10 @@ export function createSessions(options: SessionsOptions): Sessions {
         ? revokeFamily(token, family as string)
         : store.revoke(storeKey.authToken(jti as string), (token.exp as number) + leeway));
       return outcome === 'unavailable' ? 'unavailable' : 'revoked';
+    },
+
+    useProof(jkt: string, jti: string, until: number): Promise<'fresh' | 'replayed' | 'unavailable'> {
+      return withinTimeout(async () => (await store.use(storeKey.dpopProof(jkt, jti), until + leeway) ? 'fresh' as const : 'replayed' as const));
     },
   });
 }
