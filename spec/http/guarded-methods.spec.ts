@@ -64,7 +64,8 @@ describe('guarded methods outside the request that admitted the token', () => {
   before(async () => {
     const app = express();
     app.set('JWT_ISSUER', ISSUER).set('JWT_AUTHTYPE', 'HS256').set('JWT_SECRET', hmacSecret(64));
-    app.set('JWT_AUTHMAXAGE', 1).set('JWT_AUTHJTI', true);
+    // 2 s: at least 1 s of life whatever the fraction of the second it is issued in (iat is whole seconds).
+    app.set('JWT_AUTHMAXAGE', 2).set('JWT_AUTHJTI', true);
     manager = new AuthManager(app);
     // Schedules a service call `ms` after the request, in the request's context (what a timer started there gets).
     app.get('/later/:ms', requireToken(), (req, res) => {
@@ -101,7 +102,7 @@ describe('guarded methods outside the request that admitted the token', () => {
     this.timeout(10_000);
     later.length = 0;
     const token = manager.authToken('alice');
-    const reply = await send(`${server.url}/later/2100`, { headers: bearer(token.signed) });
+    const reply = await send(`${server.url}/later/3100`, { headers: bearer(token.signed) });
     expect(reply.status, reply.text).to.equal(200);
     expect((reply.json as { now: Outcome }).now, 'in the request itself it runs').to.deep.equal({ value: 'summary' });
     const outcome = await later[0];
