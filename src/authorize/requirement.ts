@@ -52,6 +52,12 @@ export interface RequireTokenOptions {
    */
   csrf?: string | false;
   /**
+   * `Cache-Control: no-store` on the answers of requests that pass, unless the action sets its own: an answer made for
+   * one token's holder must not stay in a browser's or a shared cache after logout (RFC 9111 §5.2.2.5). `false`
+   * leaves caching to the action. @default true
+   */
+  noStore?: boolean;
+  /**
    * Required claims whose strings are always literals: binding to a route parameter happens only through `param()`.
    * Merged with the top-level required claims (a claim given in both is a `TypeError`). Needed for literal strings
    * where the guard cannot know the route (`router.use(requireToken(...))`). `undefined` or `null` is a `TypeError`.
@@ -84,9 +90,11 @@ export interface TokenRequirement {
   readonly namedStrings: ReadonlyArray<readonly [where: string, name: string]>;
   /** The CSRF header (lower case) for cookie tokens, or `undefined` when CSRF is not checked. */
   readonly csrfHeader: string | undefined;
+  /** Whether answers that pass get `Cache-Control: no-store` (unless the action sets its own). */
+  readonly noStore: boolean;
 }
 
-const OPTION_NAMES = new Set(['tokenType', 'location', 'cookieName', 'scope', 'override', 'csrf', 'claims']);
+const OPTION_NAMES = new Set(['tokenType', 'location', 'cookieName', 'scope', 'override', 'csrf', 'claims', 'noStore']);
 // The seed's Python spellings would otherwise silently become required claims and answer 403 to everyone.
 const SEED_SPELLINGS: Readonly<Record<string, string>> = { token_type: 'tokenType', cookie_name: 'cookieName' };
 // RFC 6265 §4.1.1: a cookie name is an HTTP token.
@@ -219,6 +227,7 @@ export function normaliseRequirement(args: readonly unknown[]): TokenRequirement
   if (csrf !== undefined && csrf !== false && !(typeof csrf === 'string' && COOKIE_NAME.test(csrf))) {
     throw new TypeError('csrf must be a header name or false');
   }
+  if (options.noStore !== undefined && typeof options.noStore !== 'boolean') throw new TypeError('noStore must be true or false');
   const claims = requiredClaims(claimEntries, '');
   const override = normaliseOverride(options.override);
   return Object.freeze({
@@ -231,6 +240,7 @@ export function normaliseRequirement(args: readonly unknown[]): TokenRequirement
     claims,
     literalClaims: normaliseLiteralClaims(options.claims, claims),
     namedStrings: Object.freeze([...namedStringsOf(claims, ''), ...namedStringsOf(override, 'override.')]),
+    noStore: options.noStore !== false,
   });
 }
 
