@@ -88,3 +88,4 @@ export type { RequestLike } from './http/extract-token';
 export { keepAliveErrorSink, type NextFunction, type ResponseLike } from './http/respond';
 export { serveJwks, type ServeJwksOptions } from './http/serve-jwks';
 export { clearSessionCookies, setSessionCookies, type SessionCookieOptions, type SessionTokens } from './http/session-cookies';
+export { sessionCookieOptions, type ResolvedSessionCookieOptions } from './http/session-cookie-options';
