@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Cookie, Page } from 'playwright-core';
 import { launchChromium, type RunningBrowser } from './support/browser';
 import { demoEnv, startDemo, stopDemo, type RunningDemo } from './support/demo-process';
-import { listen, type RunningServer } from './support/server';
+import { listen, send, type RunningServer } from './support/server';
 
 /** The part of the page's `document` the specs read, inside `page.evaluate` (the specs compile without the DOM lib). */
 interface PageDocument {
@@ -34,12 +34,17 @@ describe('demo: the page in a real browser (headless Chromium)', function () {
   let demo: RunningDemo | undefined;
   let browser: RunningBrowser | undefined;
   let otherSite: RunningServer | undefined;
+  /** A front end on another origin that the demo allows (DEMO_CORS_ORIGINS). */
+  let frontEnd: RunningServer | undefined;
+  let frontEndOrigin: string;
   let url: string;
   /** The other site's origin: the same loopback address, by another name and port. */
   let otherOrigin: string;
   let otherPage: string;
 
   before(async () => {
+    frontEnd = await listen(otherSitePage('<p>the front end</p>'));
+    frontEndOrigin = frontEnd.url.replace('127.0.0.1', 'localhost');
     demo = await startDemo(demoEnv({
       PORT: '0',
       NODE_ENV: 'test',
@@ -47,6 +52,7 @@ describe('demo: the page in a real browser (headless Chromium)', function () {
       JWT_SECRET: randomBytes(64).toString('base64url'),
       JWT_AUTHMAXAGE: String(AUTH_MAX_AGE),
       JWT_REFRESHMAXAGE: String(REFRESH_MAX_AGE),
+      DEMO_CORS_ORIGINS: frontEndOrigin,
     }));
     url = demo.url;
     // The attacker's pages, each reached by its path; the HTML is what a hostile site could serve.
@@ -71,6 +77,7 @@ describe('demo: the page in a real browser (headless Chromium)', function () {
   after(async () => {
     await browser?.close();
     await otherSite?.close();
+    await frontEnd?.close();
     await stopDemo(demo);
   });
 
@@ -233,6 +240,44 @@ describe('demo: the page in a real browser (headless Chromium)', function () {
     await new Promise((resolve) => setTimeout(resolve, 100));
     for (const { path, cookie } of seen) expect(cookie ?? '', `cookies sent cross-site to ${path}`).to.not.match(/auth_token|refresh_token|csrf_token/);
     expect(await wavesOf(page)).to.equal(wavesBefore);
+  });
+
+  it('answers preflights 204, with the CORS headers for the allowed origin only', async () => {
+    const preflight = (origin: string) =>
+      send(`${url}/me`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } });
+    const allowed = await preflight(frontEndOrigin);
+    expect(allowed.status).to.equal(204);
+    expect(allowed.headers).to.include({ 'access-control-allow-origin': frontEndOrigin, 'access-control-allow-credentials': 'true' });
+    expect(String(allowed.headers['access-control-allow-headers'])).to.include('Authorization').and.include('X-CSRF-Token');
+    const other = await preflight(otherOrigin);
+    expect(other.status).to.equal(204);
+    expect(other.headers).to.not.have.property('access-control-allow-origin');
+  });
+
+  it('an allowed cross-site front end reads answers and WWW-Authenticate, but SameSite=Strict keeps the cookies off: it uses bearer tokens', async () => {
+    await logIn('alice');
+    const page = await newTab();
+    await page.goto(`${frontEndOrigin}/`);
+    const seen = await page.evaluate(async (target) => {
+      const anonymous = await fetch(`${target}/me`, { credentials: 'include' });
+      const login = await fetch(`${target}/auth/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ username: 'bob', password: 'bob-password' }),
+      });
+      const { authToken } = (await login.json()) as { authToken: string };
+      const me = await fetch(`${target}/me`, { headers: { Authorization: `Bearer ${authToken}` } });
+      return {
+        anonymous: anonymous.status,
+        challenge: anonymous.headers.get('WWW-Authenticate'),
+        login: login.status,
+        me: me.status,
+        sub: ((await me.json()) as { token: { sub: string } }).token.sub,
+      };
+    }, url);
+    // alice's session cookies stayed home: the cross-site call was anonymous.
+    expect(seen).to.deep.include({ anonymous: 401, login: 200, me: 200, sub: 'bob' });
+    expect(seen.challenge).to.match(/^Bearer realm=/);
   });
 
   it('security: logging out clears every cookie, and the page and its calls are signed out', async () => {
