@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Cookie, Page } from 'playwright-core';
-import { launchChromium, type RunningBrowser } from './support/browser';
+import { launchChromium, requireChromium, type RunningBrowser } from './support/browser';
 import { demoEnv, startDemo, stopDemo, type RunningDemo } from './support/demo-process';
 import { listen, send, type RunningServer } from './support/server';
 
@@ -42,7 +42,8 @@ describe('demo: the page in a real browser (headless Chromium)', function () {
   let otherOrigin: string;
   let otherPage: string;
 
-  before(async () => {
+  before(async function () {
+    requireChromium(this);
     frontEnd = await listen(otherSitePage('<p>the front end</p>'));
     frontEndOrigin = frontEnd.url.replace('127.0.0.1', 'localhost');
     demo = await startDemo(demoEnv({
@@ -90,7 +91,7 @@ describe('demo: the page in a real browser (headless Chromium)', function () {
   }
   afterEach(async () => {
     await Promise.all(tabs.splice(0).map((page) => page.close()));
-    await browser!.context.clearCookies();
+    await browser?.context.clearCookies();
   });
 
   const statusOf = (page: Page): Promise<string> => page.locator('#status').innerText();
