@@ -302,6 +302,16 @@ describe('demo: the page in a real browser (headless Chromium)', function () {
     expect(replay.body.code).to.equal('ERR_TOKEN_REVOKED');
   });
 
+  it('security: a profile read with the session is not served from the browser cache after logout (no-store)', async () => {
+    const page = await logIn('alice');
+    // force-cache takes any cached answer, however old: only no-store keeps the profile out of the cache.
+    const read = (): Promise<number> => page.evaluate(async () => (await fetch('/session/users/alice', { cache: 'force-cache' } as RequestInit)).status);
+    expect(await read()).to.equal(200);
+    await page.click('#logout-button');
+    await waitForStatus(page, 'signed out');
+    expect(await read()).to.equal(401);
+  });
+
   // enabled when the grace window lands
   it.skip('two tabs refreshing at once both keep a working session', async () => {
     const first = await logIn('alice');
