@@ -12,7 +12,10 @@ const ROUTES = [
   ['DELETE', '/auth/session', 'refresh_token cookie + X-CSRF-Token header -> 204; family revoked, cookies cleared'],
   ['GET', '/users/:userId', 'your own profile; any profile with an admin token'],
   ['GET', '/admin/audit', 'the audit log; admin scope'],
-  ['GET', '/me', 'plain Express, behind requireToken(); your profile and token'],
+  ['GET', '/me', 'plain Express, behind requireToken(); your profile and token (bearer header or auth_token cookie)'],
+  ['GET', '/session/users/:userId', 'GET /users/:userId with the auth_token cookie'],
+  ['POST', '/session/waves', 'a protected action: auth_token cookie + X-CSRF-Token header'],
+  ['GET', '/', 'the demo page: a cookie session in the browser'],
 ];
 
 /** The start-up text for a demo listening at `baseUrl`. */

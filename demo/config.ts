@@ -19,6 +19,7 @@ import {
   JWT_SECRET,
   JwtAuthError,
 } from 'routing-controllers-jwt';
+import { parseCorsOrigins } from './http/cors';
 
 /** The .env file read when DEMO_ENV_FILE is not set: demo/.env next to the sources (this file runs from build/demo). */
 export const DEFAULT_ENV_FILE = resolve(__dirname, '..', '..', 'demo', '.env');
@@ -44,6 +45,8 @@ export interface DemoConfig {
   /** Seconds; for cookie lifetimes. */
   authMaxAge: number;
   refreshMaxAge: number;
+  /** Exact origins allowed to call the demo from another origin (DEMO_CORS_ORIGINS); none by default. */
+  corsOrigins: string[];
 }
 
 type Values = Record<string, string | undefined>;
@@ -123,6 +126,8 @@ export function configure(env: Values = process.env, warn: (line: string) => voi
 
   const nodeEnv = value('NODE_ENV') ?? 'development';
   const port = parsePort(value('PORT'));
+  const corsOrigins = parseCorsOrigins(value('DEMO_CORS_ORIGINS'));
+  if (!Array.isArray(corsOrigins)) throw new StartupRefusal(corsOrigins.error);
   const issuer = value('JWT_ISSUER') ?? 'routing-controllers-jwt-demo';
   const authType = authTypeOf(value('JWT_AUTHTYPE') ?? 'HS256');
   let secret: string | KeyObject | undefined = value('JWT_SECRET');
@@ -169,6 +174,7 @@ export function configure(env: Values = process.env, warn: (line: string) => voi
       secretFrom,
       authMaxAge: signer.authMaxAge,
       refreshMaxAge: signer.refreshMaxAge,
+      corsOrigins,
     };
   } catch (error) {
     // The library's configuration errors already name the value and say how to fix it.

@@ -18,7 +18,7 @@ const HOST = '127.0.0.1';
 async function main(): Promise<void> {
   const config = configure();
   await Container.get(UserStore).seed(SEED_USERS);
-  const server = createServer(createApp());
+  const server = createServer(createApp(config.corsOrigins));
 
   server.on('error', (error: NodeJS.ErrnoException) => {
     const why = error.code === 'EADDRINUSE' ? `port ${config.port} is in use; start with another PORT, e.g. PORT=3001` : error.message;

@@ -85,11 +85,13 @@ export function walkthrough(baseUrl: string): WalkthroughStep[] {
       ],
     },
     {
-      say: 'Cookies: log bob in with HttpOnly, SameSite=Strict cookies (kept in a cookie jar file) and take the CSRF value from the readable csrf_token cookie.',
+      say: 'Cookies: log bob in with HttpOnly, SameSite=Strict cookies (kept in a cookie jar file) and take the CSRF value from the readable csrf_token cookie. GET /me and GET /session/users/bob read the auth_token cookie: 200.',
       commands: [
         `JAR=$(mktemp)`,
         `curl -si -w '\\n' -c "$JAR" $BASE/auth/session ${JSON_BODY} ${login('bob')}`,
         `CSRF=$(awk '$6=="csrf_token"{print $7}' "$JAR")`,
+        `curl -si -w '\\n' -b "$JAR" $BASE/me`,
+        `curl -si -w '\\n' -b "$JAR" $BASE/session/users/bob`,
       ],
     },
     {

@@ -90,6 +90,15 @@ describe('demo start-up: JWT_AUTHTYPE', () => {
     });
   });
 
+  it('a DEMO_CORS_ORIGINS entry that is not an exact origin: exit code 1 and one line that says how to write it', async () => {
+    const { code, stdout, stderr } = await runDemo(development({ DEMO_CORS_ORIGINS: 'http://localhost:5173, localhost:5173/app' }));
+    expect(code).to.equal(1);
+    expect(stdout).not.to.include('listening');
+    const lines = stderr.trim().split('\n');
+    expect(lines, stderr).to.have.length(1);
+    expect(lines[0]).to.include('DEMO_CORS_ORIGINS').and.include('scheme://host:port');
+  });
+
   describe('an unknown JWT_AUTHTYPE', () => {
     // What someone might paste into the wrong variable: the demo must not print it back.
     const pasted = 'sk-live-7Qf9xZ2pasted-by-mistake';

@@ -480,7 +480,7 @@ describe('demo: the real process over HTTP', () => {
           403, // the audit log as alice
           401, 401, // the retired refresh token replayed, then its descendant
           204, 401, // logout, then refresh with the logged-out token
-          200, // cookie login
+          200, 200, 200, // cookie login, then GET /me and GET /session/users/bob with the cookie
           200, 403, // cookie refresh with the CSRF header, without it
           204, 401, // DELETE /auth/session, then the revoked refresh cookie
         ]);

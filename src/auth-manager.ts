@@ -146,14 +146,16 @@ export class AuthManager {
    *
    * @param subject - The `sub` claim.
    * @param scope - The `scope` claim.
-   * @param claims - Extra claims; reserved names (iss, iat, exp, type, rid, sub, fam, jti, csrf) are a `TypeError`.
+   * @param claims - Extra claims; reserved names (iss, iat, exp, type, rid, sub, fam, jti, uti, csrf) are a `TypeError`.
    * @param session - The family and CSRF value of a login (see `sessionTokens` and `rotate`).
    */
   authToken(subject: string | number, scope?: Scope | null, claims?: Claims, session: SessionClaims = {}): SignedJWT {
     const token = new JWT(TokenType.AUTH, subject, scope, claims);
-    // With revocation of auth tokens on (JWT_AUTHJTI), each auth token gets an id it can be revoked by.
-    const jti = this.#runtime().authJti ? randomId() : undefined;
-    return this.#sign(token, { ...session, jti });
+    // With revocation of auth tokens on (JWT_AUTHJTI), each auth token gets an id it can be revoked by. Without it,
+    // a random `uti` that nothing looks up: a `jti` means "check me against the store" to every verifying service.
+    // Either way, two auth tokens are never byte-identical (same subject and claims within one second of `iat`).
+    if (this.#runtime().authJti) return this.#sign(token, { ...session, jti: randomId() });
+    return this.#sign(token, { ...session, uti: randomId() });
   }
 
   /**
@@ -174,12 +176,13 @@ export class AuthManager {
     return { authToken: this.authToken(subject, scope, claims, session), refreshToken: this.refreshToken(subject, session), csrf: session.csrf };
   }
 
-  #sign(token: JWT, session: SessionClaims & { jti?: string }): SignedJWT {
+  #sign(token: JWT, session: SessionClaims & { jti?: string; uti?: string }): SignedJWT {
     const { signer } = this.#runtime();
     if (signer === null) throw new MissingSignerError('This AuthManager only verifies (no JWT_SECRET or current key): it cannot sign');
     if (session.family !== undefined) token.claims.fam = session.family;
     if (session.csrf !== undefined) token.claims.csrf = session.csrf;
     if (session.jti !== undefined) token.claims.jti = session.jti;
+    if (session.uti !== undefined) token.claims.uti = session.uti;
     if (session.dpopJkt !== undefined) {
       if (typeof session.dpopJkt !== 'string' || !JKT.test(session.dpopJkt)) throw new TypeError('dpopJkt must be an RFC 7638 SHA-256 thumbprint: 43 base64url characters (see dpopKeyOf)');
       token.claims.cnf = { jkt: session.dpopJkt };

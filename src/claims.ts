@@ -18,7 +18,8 @@ export enum TokenType {
 /**
  * Claims set by the manager. They can never be passed as scope or extra claims: the original let callers overwrite
  * `iss` or `exp` that way, which lets a caller mint tokens the configuration never meant to issue. `fam` (the token
- * family of a login), `jti` and `csrf` are the session claims of revocation and CSRF protection; `cnf` binds a token to a key (RFC 7800,
- * RFC 9449 §6) and is set only from a verified DPoP proof.
+ * family of a login), `jti` and `csrf` are the session claims of revocation and CSRF protection; `uti` is the random id
+ * that makes every auth token unique when it has no `jti`; `cnf` binds a token to a key (RFC 7800, RFC 9449 §6) and
+ * is set only from a verified DPoP proof or client certificate.
  */
-export const RESERVED_CLAIMS: ReadonlySet<string> = new Set(['iss', 'iat', 'exp', 'type', 'rid', 'sub', 'fam', 'jti', 'csrf', 'cnf']);
+export const RESERVED_CLAIMS: ReadonlySet<string> = new Set(['iss', 'iat', 'exp', 'type', 'rid', 'sub', 'fam', 'jti', 'uti', 'csrf', 'cnf']);

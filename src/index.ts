@@ -106,3 +106,4 @@ export { serveJwks, type ServeJwksOptions } from './http/serve-jwks';
 export { dpopKeyOf } from './http/dpop-key';
 export { clientCertificateThumbprint } from './http/sender-constraint';
 export { clearSessionCookies, setSessionCookies, type SessionCookieOptions, type SessionTokens } from './http/session-cookies';
+export { sessionCookieOptions, type ResolvedSessionCookieOptions } from './http/session-cookie-options';

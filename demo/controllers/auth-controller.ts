@@ -18,9 +18,9 @@ import {
   clearSessionCookies,
   currentToken,
   RequireToken,
+  sessionCookieOptions,
   setSessionCookies,
   type JWT,
-  type SessionCookieOptions,
 } from 'routing-controllers-jwt';
 import { compactPair, TokenIssuer, type TokenPair } from '../auth/token-issuer';
 import { LoginDto } from '../dto/login.dto';
@@ -29,14 +29,14 @@ import { AuditService } from '../users/audit-service';
 import { UserStore } from '../users/user-store';
 import type { User } from '../users/user';
 
-/** The cookie that carries the refresh token (the library's default name). */
-export const REFRESH_COOKIE = 'refresh_token';
 
 /**
  * The session cookies: the library's names and safe defaults (HttpOnly tokens, SameSite=Strict, Secure on https),
- * with the refresh cookie sent only to the routes under /auth/session that use it.
+ * with the refresh cookie sent only to the routes under /auth/session that use it. Checked here, once, when the demo
+ * loads. (Served over https, `prefixed: true` would name them __Host-auth_token, __Secure-refresh_token and
+ * __Host-csrf_token; the demo listens on plain http, where browsers drop prefixed cookies.)
  */
-export const SESSION_COOKIES: SessionCookieOptions = { refreshPath: '/auth/session' };
+export const SESSION_COOKIES = sessionCookieOptions({ refreshPath: '/auth/session' });
 
 /**
  * What the cookie routes answer. The tokens themselves are only in the HttpOnly cookies; `csrf` is the value to send
@@ -117,7 +117,7 @@ export class AuthController {
    * of the body: a page script must never see what the HttpOnly cookies hide. Needs the X-CSRF-Token header.
    */
   @Post('/session/refresh')
-  @RequireToken('refresh', 'cookies', { cookieName: REFRESH_COOKIE })
+  @RequireToken('refresh', 'cookies', { cookieName: SESSION_COOKIES.refreshCookie })
   @Header('Cache-Control', 'no-store')
   async refreshSession(@Req() request: Request, @Res() response: Response): Promise<SessionStarted> {
     const user = await this.refreshingUser();
@@ -129,7 +129,7 @@ export class AuthController {
 
   /** Cookie logout: revokes the refresh_token cookie's family and clears the cookies; 204. Needs the X-CSRF-Token header. */
   @Delete('/session')
-  @RequireToken('refresh', 'cookies', { cookieName: REFRESH_COOKIE })
+  @RequireToken('refresh', 'cookies', { cookieName: SESSION_COOKIES.refreshCookie })
   @OnUndefined(204)
   async endSession(@Req() request: Request, @Res() response: Response): Promise<void> {
     await this.tokens.logout(currentToken);

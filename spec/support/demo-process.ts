@@ -25,7 +25,7 @@ export interface RunningDemo extends DemoProcess {
 export function demoEnv(values: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
-    if (!/^(JWT_|PORT$|NODE_ENV$|DEMO_ENV_FILE$)/.test(name)) env[name] = value;
+    if (!/^(JWT_|PORT$|NODE_ENV$|DEMO_)/.test(name)) env[name] = value;
   }
   return { ...env, ...values };
 }

@@ -127,14 +127,14 @@ describe('JWT', () => {
       expect(extra).to.not.have.property('sub');
     });
 
-    for (const reserved of ['iss', 'iat', 'exp', 'type', 'rid', 'sub', 'fam', 'jti', 'csrf']) {
+    for (const reserved of ['iss', 'iat', 'exp', 'type', 'rid', 'sub', 'fam', 'jti', 'uti', 'csrf']) {
       it(`refuses the reserved claim "${reserved}" as an extra claim (TypeError)`, () => {
         expect(() => new JWT(TokenType.AUTH, 'u', null, { [reserved]: 'x' })).to.throw(TypeError, reserved);
       });
     }
 
-    it('lists exactly iss, iat, exp, type, rid, sub and the session claims fam, jti, csrf as reserved', () => {
-      expect([...RESERVED_CLAIMS].sort()).to.deep.equal(['cnf', 'csrf', 'exp', 'fam', 'iat', 'iss', 'jti', 'rid', 'sub', 'type']);
+    it('lists exactly iss, iat, exp, type, rid, sub, the session claims fam, jti, uti, csrf, and cnf as reserved', () => {
+      expect([...RESERVED_CLAIMS].sort()).to.deep.equal(['cnf', 'csrf', 'exp', 'fam', 'iat', 'iss', 'jti', 'rid', 'sub', 'type', 'uti']);
     });
 
     it('refuses a scope given twice, as argument and as extra claim (TypeError)', () => {

@@ -53,6 +53,12 @@ export interface RequireTokenOptions {
    */
   csrf?: string | false;
   /**
+   * `Cache-Control: no-store` on the answers of requests that pass, unless the action sets its own: an answer made for
+   * one token's holder must not stay in a browser's or a shared cache after logout (RFC 9111 §5.2.2.5). `false`
+   * leaves caching to the action. @default true
+   */
+  noStore?: boolean;
+  /**
    * Required claims whose strings are always literals: binding to a route parameter happens only through `param()`.
    * Merged with the top-level required claims (a claim given in both is a `TypeError`). Needed for literal strings
    * where the guard cannot know the route (`router.use(requireToken(...))`). `undefined` or `null` is a `TypeError`.
@@ -93,9 +99,11 @@ export interface TokenRequirement {
   readonly csrfHeader: string | undefined;
   /** The route's DPoP mode, or `undefined` for the configuration's. */
   readonly dpop: DpopMode | undefined;
+  /** Whether answers that pass get `Cache-Control: no-store` (unless the action sets its own). */
+  readonly noStore: boolean;
 }
 
-const OPTION_NAMES = new Set(['tokenType', 'location', 'cookieName', 'scope', 'override', 'csrf', 'claims', 'dpop']);
+const OPTION_NAMES = new Set(['tokenType', 'location', 'cookieName', 'scope', 'override', 'csrf', 'claims', 'dpop', 'noStore']);
 // The seed's Python spellings would otherwise silently become required claims and answer 403 to everyone.
 const SEED_SPELLINGS: Readonly<Record<string, string>> = { token_type: 'tokenType', cookie_name: 'cookieName' };
 // RFC 6265 §4.1.1: a cookie name is an HTTP token.
@@ -228,6 +236,7 @@ export function normaliseRequirement(args: readonly unknown[]): TokenRequirement
   if (csrf !== undefined && csrf !== false && !(typeof csrf === 'string' && COOKIE_NAME.test(csrf))) {
     throw new TypeError('csrf must be a header name or false');
   }
+  if (options.noStore !== undefined && typeof options.noStore !== 'boolean') throw new TypeError('noStore must be true or false');
   const claims = requiredClaims(claimEntries, '');
   const override = normaliseOverride(options.override);
   return Object.freeze({
@@ -241,6 +250,7 @@ export function normaliseRequirement(args: readonly unknown[]): TokenRequirement
     literalClaims: normaliseLiteralClaims(options.claims, claims),
     namedStrings: Object.freeze([...namedStringsOf(claims, ''), ...namedStringsOf(override, 'override.')]),
     dpop: normaliseDpopOption(options.dpop),
+    noStore: options.noStore !== false,
   });
 }
 

@@ -25,6 +25,7 @@ import { dpopRejection, withDpopChallenge } from '../authorize/dpop-rejections';
 import { ambiguousStrings, authorize, type TokenRequirement } from '../authorize/requirement';
 import { declaredParamNames } from '../authorize/route-params';
 import { UNKNOWN_ROUTE_MESSAGE, UnknownRouteError } from '../errors';
+import { preventCaching } from './no-store';
 import { resolveManager } from './resolve-manager';
 import {
   answerConfigError,
@@ -327,6 +328,7 @@ export class TokenGuard {
   #proceed(outcome: GuardOutcome, request: RequestLike, response: ServerResponse, next: NextFunction, known: RouteKnowledge): void {
     if (outcome.token) {
       ensureCompletedResponseSink(appOf(request));
+      preventCaching(response, this.requirement);
       runWithContext(this.contextFor(outcome.token, outcome.runtime, request.params ?? {}, request, response, known), () => {
         bindRequestEvents(request);
         next();

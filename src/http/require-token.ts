@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { currentContext, inOtherRequestsContext, runWithContext, runWithoutContext, type TokenContext } from '../context';
 import { staleRejection, TokenGuard } from './guard';
+import { preventCaching } from './no-store';
 import { useGuardBefore } from './inherited-guards';
 import { answerConfigError, answerRejection, challengeBeforeThrow, type NextFunction, type ResponseLike } from './respond';
 import { REJECTIONS, toHttpError, type Rejection } from '../authorize/rejections';
@@ -91,6 +92,7 @@ async function checkThenRun(guard: TokenGuard, request: RequestLike, args: reado
   try {
     const outcome = await guard.check(request, response);
     if (outcome.token) {
+      preventCaching(response, guard.requirement);
       return await runWithContext(guard.contextFor(outcome.token, outcome.runtime, request.params ?? {}, request, response), run);
     }
     if (outcome.configError) {

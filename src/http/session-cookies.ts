@@ -6,24 +6,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { serialize, type SerializeOptions } from 'cookie';
 import type { JWT } from '../token/jwt';
+import { needsSecure, sessionCookieOptions, type ResolvedSessionCookieOptions, type SessionCookieOptions } from './session-cookie-options';
 
-/** Names and scope of the session cookies. */
-export interface SessionCookieOptions {
-  /** @default 'auth_token' */
-  authCookie?: string;
-  /** @default 'refresh_token' */
-  refreshCookie?: string;
-  /** @default 'csrf_token' */
-  csrfCookie?: string;
-  /** @default '/' */
-  path?: string;
-  /** Path of the refresh cookie, e.g. '/auth', so that it travels to the refresh route only. @default path */
-  refreshPath?: string;
-  /** @default 'strict' */
-  sameSite?: 'strict' | 'lax';
-  /** Force Secure on or off; by default it is on when the request came over https. */
-  secure?: boolean;
-}
+export type { SessionCookieOptions } from './session-cookie-options';
 
 /** Tokens to put into cookies. */
 export interface SessionTokens {
@@ -34,6 +19,11 @@ export interface SessionTokens {
 function isHttps(request: IncomingMessage): boolean {
   return (request as IncomingMessage & { secure?: boolean }).secure === true
     || (request.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
+}
+
+/** The attributes every session cookie shares; a prefixed name is always Secure (its prefix requires it). */
+function attributes(cookies: ResolvedSessionCookieOptions, name: string, https: boolean): SerializeOptions {
+  return { path: cookies.path, sameSite: cookies.sameSite, secure: cookies.secure ?? (https || needsSecure(name)) };
 }
 
 function append(response: ServerResponse, cookies: string[]): void {
@@ -50,38 +40,40 @@ function append(response: ServerResponse, cookies: string[]): void {
  * const session = authManager.sessionTokens(user.id, 'profile');
  * setSessionCookies(request, response, session);
  * ```
+ * @throws TypeError for options `sessionCookieOptions` refuses (checked once per options object).
  */
 export function setSessionCookies(request: IncomingMessage, response: ServerResponse, tokens: SessionTokens, options: SessionCookieOptions = {}): void {
+  const cookies = sessionCookieOptions(options);
   const now = Math.floor(Date.now() / 1000);
-  const base: SerializeOptions = {
-    path: options.path ?? '/',
-    sameSite: options.sameSite ?? 'strict',
-    secure: options.secure ?? isHttps(request),
-  };
-  const cookies: string[] = [];
+  const https = isHttps(request);
+  const out: string[] = [];
   let csrf: { value: string; exp: number } | undefined;
   for (const [token, name, path] of [
-    [tokens.authToken, options.authCookie ?? 'auth_token', base.path],
-    [tokens.refreshToken, options.refreshCookie ?? 'refresh_token', options.refreshPath ?? base.path],
+    [tokens.authToken, cookies.authCookie, cookies.path],
+    [tokens.refreshToken, cookies.refreshCookie, cookies.refreshPath],
   ] as const) {
     if (!token?.signed) continue;
     const maxAge = Math.max(0, (token.exp ?? now) - now);
-    cookies.push(serialize(name, token.signed, { ...base, path, httpOnly: true, maxAge }));
+    out.push(serialize(name, token.signed, { ...attributes(cookies, name, https), path, httpOnly: true, maxAge }));
     const value = token.claims.csrf;
     if (typeof value === 'string' && (csrf === undefined || (token.exp ?? 0) > csrf.exp)) csrf = { value, exp: token.exp ?? now };
   }
   if (csrf !== undefined) {
-    cookies.push(serialize(options.csrfCookie ?? 'csrf_token', csrf.value, { ...base, httpOnly: false, maxAge: Math.max(0, csrf.exp - now) }));
+    const name = cookies.csrfCookie;
+    out.push(serialize(name, csrf.value, { ...attributes(cookies, name, https), httpOnly: false, maxAge: Math.max(0, csrf.exp - now) }));
   }
-  append(response, cookies);
+  append(response, out);
 }
 
 /** Clears the session cookies (logout). */
 export function clearSessionCookies(request: IncomingMessage, response: ServerResponse, options: SessionCookieOptions = {}): void {
-  const base: SerializeOptions = { path: options.path ?? '/', sameSite: options.sameSite ?? 'strict', secure: options.secure ?? isHttps(request), maxAge: 0 };
+  const cookies = sessionCookieOptions(options);
+  const https = isHttps(request);
+  const cleared = (name: string, path: string, httpOnly: boolean): string =>
+    serialize(name, '', { ...attributes(cookies, name, https), path, httpOnly, maxAge: 0 });
   append(response, [
-    serialize(options.authCookie ?? 'auth_token', '', { ...base, httpOnly: true }),
-    serialize(options.refreshCookie ?? 'refresh_token', '', { ...base, path: options.refreshPath ?? base.path, httpOnly: true }),
-    serialize(options.csrfCookie ?? 'csrf_token', '', { ...base, httpOnly: false }),
+    cleared(cookies.authCookie, cookies.path, true),
+    cleared(cookies.refreshCookie, cookies.refreshPath, true),
+    cleared(cookies.csrfCookie, cookies.path, false),
   ]);
 }
