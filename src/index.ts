@@ -45,6 +45,7 @@ export {
   JWT_AUTHTYPE,
   JWT_CACHESIZE,
   JWT_ISSUER,
+  JWT_ISSUERS,
   JWT_JWKSCOOLDOWN,
   JWT_JWKSMAXAGE,
   JWT_JWKSTIMEOUT,
@@ -59,6 +60,7 @@ export {
   type ConfigName,
 } from './config/tokens';
 export type { ConfigSource, SettingsSource } from './config/sources';
+export type { AccessTokenProfile, TrustedIssuerEntry, TrustedIssuerResolver } from './issuers/trusted-issuer';
 
 // The manager.
 export { AuthManager, type RotatedTokens, type SessionClaims } from './auth-manager';

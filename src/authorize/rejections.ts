@@ -45,6 +45,7 @@ export const REJECTIONS = Object.freeze({
   issuer: reject(401, 'ERR_TOKEN_ISSUER', 'The token was not issued by this issuer', 'invalid_token'),
   expired: reject(401, 'ERR_TOKEN_EXPIRED', 'The token has expired', 'invalid_token'),
   not_yet_valid: reject(401, 'ERR_TOKEN_NOT_YET_VALID', 'The token is not valid yet', 'invalid_token'),
+  token_type: reject(401, 'ERR_TOKEN_TYPE', 'The token is not an access token of the expected type', 'invalid_token'),
   needAuth: reject(401, 'ERR_TOKEN_TYPE', 'An auth token is required', 'invalid_token'),
   needRefresh: reject(401, 'ERR_TOKEN_TYPE', 'A refresh token is required', 'invalid_token'),
   revoked: reject(401, 'ERR_TOKEN_REVOKED', 'The token has been revoked', 'invalid_token'),

@@ -11,6 +11,7 @@ import { MemoryRevocationStore } from '../sessions/memory-revocation-store';
 import { createSessions, type Sessions } from '../sessions/sessions';
 import { createVerifier, type Verifier } from '../token/verifier';
 import type { VerifyPolicy } from '../token/verify';
+import { trustedIssuers } from '../issuers/trusted-issuers';
 import { fingerprintOf } from './fingerprint';
 import { resolveConfig, type MaxAgeDefaults } from './resolve-config';
 import { readConfig, type ConfigLayers } from './sources';
@@ -48,12 +49,19 @@ function buildRuntime(layers: ConfigLayers, defaults: RuntimeDefaults): { key: s
         signer: config.signer,
         ring,
         policy: config.policy,
-        verifier: createVerifier({ ring, remote: config.remote, policy: config.policy, cacheSize: config.cacheSize }),
+        verifier: createVerifier({
+          ring,
+          remote: config.remote,
+          policy: config.policy,
+          cacheSize: config.cacheSize,
+          trustedIssuers: config.trustedIssuers === null ? null : trustedIssuers(config.trustedIssuers, config.remoteTiming),
+        }),
         sessions: createSessions({
           store: config.revocationStore ?? new MemoryRevocationStore(),
           timeoutMs: config.revocationTimeoutMs,
           leeway: config.policy.leeway,
           refreshMaxAge: config.refreshMaxAge,
+          issuer: config.policy.issuer,
         }),
         authJti: config.authJti,
         realm: quotedRealm(config.policy.issuer),

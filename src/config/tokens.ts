@@ -7,6 +7,7 @@ import type { KeyObject } from 'node:crypto';
 import type { AuthType } from '../keys/algorithms';
 import type { KeyEntry } from '../keys/key-ring';
 import type { RevocationStore } from '../sessions/revocation-store';
+import type { TrustedIssuerEntry, TrustedIssuerResolver } from '../issuers/trusted-issuer';
 
 /** The issuer (`iss`) of issued tokens, and the only issuer accepted. Required; not empty. */
 export const JWT_ISSUER = new Token<string>('JWT_ISSUER');
@@ -47,6 +48,13 @@ export const JWT_JWKSCOOLDOWN = new Token<number | string>('JWT_JWKSCOOLDOWN');
 export const JWT_JWKSTIMEOUT = new Token<number | string>('JWT_JWKSTIMEOUT');
 /** Seconds after which remote keys are reloaded in the background; more than 0, at most 86400. @default 600 */
 export const JWT_JWKSMAXAGE = new Token<number | string>('JWT_JWKSMAXAGE');
+/**
+ * Trusted external issuers (authorization servers) whose access tokens are accepted beside the app's own: a list of
+ * `{ issuer, audience, jwksUrl?, algorithms?, profile?, leeway?, maxTokenAge?, scopeClaim? }` (JSON text in the
+ * environment), or a resolver `(iss) => entry | undefined`. See "Verifying tokens from an authorization server".
+ * @default none
+ */
+export const JWT_ISSUERS = new Token<string | readonly TrustedIssuerEntry[] | TrustedIssuerResolver>('JWT_ISSUERS');
 
 export const TOKENS = {
   JWT_ISSUER,
@@ -66,6 +74,7 @@ export const TOKENS = {
   JWT_JWKSCOOLDOWN,
   JWT_JWKSTIMEOUT,
   JWT_JWKSMAXAGE,
+  JWT_ISSUERS,
 } as const;
 
 /** The name of a configuration value. */
