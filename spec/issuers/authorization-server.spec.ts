@@ -237,6 +237,21 @@ describe('Verifying tokens from an authorization server (oidc-provider, JWT_ISSU
     expect((await get(api, '/audit', token)).status).to.equal(403);
   });
 
+  it('generic profile: a Cognito-style token without aud is matched by the configured audienceClaim (client_id)', async () => {
+    const cognito = new AuthManager({
+      JWT_ISSUER: OWN_ISSUER,
+      JWT_ISSUERS: [{ issuer: second.issuer, audience: 'app-client-1', audienceClaim: 'client_id', jwksUrl: `${second.issuer}/jwks`, profile: 'generic' }],
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const access = { iss: second.issuer, sub: 'u', client_id: 'app-client-1', token_use: 'access', scope: 'orders:read', iat: now, exp: now + 60 };
+    const header = { alg: 'ES256', kid: secondKey.kid };
+    expect((await cognito.verify(signWithJwk(header, access, secondKey))).valid).to.equal(true);
+    // An ID token of the same pool names the client in aud, not client_id: refused.
+    const idToken = { iss: second.issuer, sub: 'u', aud: 'app-client-1', token_use: 'id', iat: now, exp: now + 60 };
+    const refused = await cognito.verify(signWithJwk(header, idToken, secondKey));
+    expect(refused.valid ? 'valid' : refused.reason).to.equal('audience');
+  });
+
   it('the resolver form trusts the issuers it answers for, and only them', async () => {
     const resolved = await startApi({
       JWT_ISSUER: OWN_ISSUER,

@@ -74,7 +74,8 @@ export function checkAccessToken(
   if (missing !== null) return { valid: false, reason: missing };
   // The keys were picked by this issuer; the claim is compared again, never assumed.
   if (claims.iss !== entry.issuer) return { valid: false, reason: 'issuer' };
-  if (!entry.audiences.some((audience) => audienceMatches(claims.aud, audience))) return { valid: false, reason: 'audience' };
+  const aud = claims[entry.audienceClaim];
+  if (!entry.audiences.some((audience) => audienceMatches(aud, audience))) return { valid: false, reason: 'audience' };
   const late = clockProblem(claims, entry, now);
   if (late !== null) return { valid: false, reason: late };
   const scope = grantedScope(claims, entry.scopeClaim);

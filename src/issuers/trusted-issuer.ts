@@ -33,6 +33,12 @@ export interface TrustedIssuerEntry {
   /** The `aud` its tokens must carry for this service (RFC 8725 §3.9): required; one of several when a list. */
   audience: string | readonly string[];
   /**
+   * The claim `audience` is compared with, for issuers whose access tokens carry no `aud` (Cognito: `client_id`).
+   * Generic profile only: RFC 9068 tokens always carry `aud`.
+   * @default 'aud'
+   */
+  audienceClaim?: string;
+  /**
    * Its JWK Set (https, or http on loopback). Without it, discovered from the issuer's
    * `/.well-known/openid-configuration`, then its RFC 8414 `/.well-known/oauth-authorization-server`.
    * @default discovered
@@ -77,6 +83,7 @@ export type TrustedIssuerResolver = (iss: string) => TrustedIssuerEntry | undefi
 export interface TrustedIssuer {
   readonly issuer: string;
   readonly audiences: readonly string[];
+  readonly audienceClaim: string;
   /** The JWK Set, or the issuer URL its metadata is discovered from. */
   readonly keys: { readonly jwksUrl: URL } | { readonly discoverFrom: URL };
   /** `null`: every asymmetric algorithm. */
@@ -93,7 +100,7 @@ export type TrustedIssuersConfig =
   | { readonly resolve: (iss: string) => TrustedIssuer | undefined };
 
 const NAME = 'JWT_ISSUERS';
-const FIELDS = new Set(['issuer', 'audience', 'jwksUrl', 'algorithms', 'profile', 'leeway', 'maxTokenAge', 'scopeClaim']);
+const FIELDS = new Set(['issuer', 'audience', 'audienceClaim', 'jwksUrl', 'algorithms', 'profile', 'leeway', 'maxTokenAge', 'scopeClaim']);
 const MAX_LEEWAY = 300;
 const MAX_TOKEN_AGE = 31_536_000;
 
@@ -136,7 +143,7 @@ function audiencesField(value: unknown, where: string): readonly string[] {
  */
 export function checkTrustedIssuer(value: unknown, where: string, defaultLeeway: number): TrustedIssuer {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InvalidConfigError(NAME, `${where} must be an object { issuer, audience, jwksUrl?, algorithms?, profile?, leeway?, maxTokenAge?, scopeClaim? }`);
+    throw new InvalidConfigError(NAME, `${where} must be an object { issuer, audience, audienceClaim?, jwksUrl?, algorithms?, profile?, leeway?, maxTokenAge?, scopeClaim? }`);
   }
   const entry = value as Record<string, unknown>;
   const unknown = Object.keys(entry).filter((key) => !FIELDS.has(key));
@@ -146,6 +153,9 @@ export function checkTrustedIssuer(value: unknown, where: string, defaultLeeway:
   const audiences = audiencesField(entry.audience, where);
   const profile = entry.profile ?? 'rfc9068';
   if (profile !== 'rfc9068' && profile !== 'generic') throw new InvalidConfigError(NAME, `${where}: profile must be "rfc9068" or "generic"`);
+  if (entry.audienceClaim !== undefined && (!nonEmptyString(entry.audienceClaim) || (profile === 'rfc9068' && entry.audienceClaim !== 'aud'))) {
+    throw new InvalidConfigError(NAME, `${where}: audienceClaim must be a claim name (e.g. "client_id"), and only with profile "generic" (RFC 9068 tokens carry aud)`);
+  }
   if (entry.scopeClaim !== undefined && !nonEmptyString(entry.scopeClaim)) {
     throw new InvalidConfigError(NAME, `${where}: scopeClaim must be a claim name, e.g. "scp"`);
   }
@@ -155,6 +165,7 @@ export function checkTrustedIssuer(value: unknown, where: string, defaultLeeway:
   return Object.freeze({
     issuer,
     audiences,
+    audienceClaim: (entry.audienceClaim as string | undefined) ?? 'aud',
     keys: Object.freeze(keys),
     algorithms: algorithmsField(entry.algorithms, where),
     profile,
