@@ -137,10 +137,11 @@ describe('Verifying tokens from an authorization server (oidc-provider, JWT_ISSU
     expect(replies.map((reply) => (reply.json as { iss: string }).iss)).to.deep.equal([OWN_ISSUER, first.issuer, second.issuer]);
   });
 
-  it('403 insufficient_scope for a scope the token was not granted', async () => {
+  it('403 insufficient_scope naming the scope the route needs (scope="...") for a scope the token was not granted', async () => {
     const token = await first.token('orders:read');
     const reply = await get(api, '/audit', token);
     expectRejection(reply, { status: 403, code: 'ERR_TOKEN_FORBIDDEN_SCOPE', issuer: OWN_ISSUER, bearerError: 'insufficient_scope', secrets: [token] });
+    expect(reply.headers['www-authenticate']).to.equal(`Bearer realm="${OWN_ISSUER}", error="insufficient_scope", scope="orders:admin"`);
   });
 
   it('401 for an access token issued for another audience (resource)', async () => {

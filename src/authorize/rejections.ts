@@ -18,6 +18,8 @@ export interface Rejection {
   readonly name: string;
   /** The JSON body, serialised once. */
   readonly body: string;
+  /** A 403 for a scope: the scope tokens the route requires, named in the challenge (RFC 6750 §3). */
+  readonly scope?: string;
 }
 
 const NAMES = { 401: 'TokenUnauthorizedError', 403: 'TokenForbiddenError', 503: 'TokenUnavailableError' } as const;
@@ -34,6 +36,8 @@ export const REJECTIONS = Object.freeze({
   missingCookie: reject(401, 'ERR_TOKEN_MISSING', 'A token is required in a cookie', undefined),
   noContext: reject(401, 'ERR_TOKEN_MISSING', 'A verified token is required', undefined),
   badHeader: reject(401, 'ERR_TOKEN_HEADER', 'The Authorization header must be "Bearer <token>"', 'invalid_token'),
+  // RFC 6750 §3.1: a request using another scheme (Basic, ...) carries no bearer token, so no error code is given.
+  otherScheme: reject(401, 'ERR_TOKEN_HEADER', 'The Authorization header must be "Bearer <token>"', undefined),
   malformed: reject(401, 'ERR_TOKEN_MALFORMED', 'The token is not a well-formed JWT', 'invalid_token'),
   algorithm: reject(401, 'ERR_TOKEN_ALGORITHM', 'The token is not signed with the expected algorithm', 'invalid_token'),
   unknown_key: reject(401, 'ERR_TOKEN_KEY', 'The token is signed with a key that is not known here', 'invalid_token'),
@@ -75,6 +79,7 @@ export function quotedRealm(issuer: string): string {
 export function wwwAuthenticate(rejection: Rejection, realm: string | undefined): string {
   const parts = realm === undefined ? [] : [`realm=${realm}`];
   if (rejection.bearerError) parts.push(`error="${rejection.bearerError}"`);
+  if (rejection.scope !== undefined) parts.push(`scope="${rejection.scope}"`);
   return parts.length ? `Bearer ${parts.join(', ')}` : 'Bearer';
 }
 
