@@ -9,10 +9,10 @@ const EXPORTS = [
   'AuthData', 'AuthManager', 'AuthType', 'DEFAULT_CSRF_HEADER', 'ERROR_CODES', 'InvalidConfigError', 'InvalidTokenError', 'JWT',
   'JWT_AUDIENCE', 'JWT_AUTHJTI', 'JWT_AUTHMAXAGE', 'JWT_AUTHTYPE', 'JWT_CACHESIZE', 'JWT_ISSUER', 'JWT_ISSUERS', 'JWT_JWKSCOOLDOWN',
   'JWT_JWKSMAXAGE', 'JWT_JWKSTIMEOUT', 'JWT_JWKSURL', 'JWT_KEYS', 'JWT_LEEWAY', 'JWT_PUBLICKEY', 'JWT_REFRESHMAXAGE',
-  'JWT_REVOCATIONSTORE', 'JWT_REVOCATIONTIMEOUT', 'JWT_SECRET', 'JwtAuthError', 'MAX_TOKEN_LENGTH', 'MemoryRevocationStore',
+  'JWT_RESOURCEMETADATA', 'JWT_REVOCATIONSTORE', 'JWT_REVOCATIONTIMEOUT', 'JWT_SECRET', 'JwtAuthError', 'MAX_TOKEN_LENGTH', 'MemoryRevocationStore',
   'MissingConfigError', 'MissingSignerError', 'NoTokenContextError', 'ParamBinding', 'RESERVED_CLAIMS', 'RedisRevocationStore',
   'RequireToken', 'TokenForbiddenError', 'TokenType', 'TokenUnauthorizedError', 'TokenUnavailableError', 'clearSessionCookies',
-  'currentToken', 'getCurrentToken', 'keepAliveErrorSink', 'param', 'requireToken', 'serveJwks', 'setSessionCookies', 'thumbprint',
+  'currentToken', 'getCurrentToken', 'keepAliveErrorSink', 'param', 'requireToken', 'serveJwks', 'serveResourceMetadata', 'setSessionCookies', 'thumbprint',
 ];
 
 /** AuthManager's public instance members. */

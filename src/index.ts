@@ -55,6 +55,7 @@ export {
   JWT_PUBLICKEY,
   JWT_REFRESHMAXAGE,
   JWT_REVOCATIONSTORE,
+  JWT_RESOURCEMETADATA,
   JWT_REVOCATIONTIMEOUT,
   JWT_SECRET,
   type ConfigName,
@@ -89,4 +90,5 @@ export {
 export type { RequestLike } from './http/extract-token';
 export { keepAliveErrorSink, type NextFunction, type ResponseLike } from './http/respond';
 export { serveJwks, type ServeJwksOptions } from './http/serve-jwks';
+export { serveResourceMetadata, type ResourceMetadataOptions } from './http/serve-resource-metadata';
 export { clearSessionCookies, setSessionCookies, type SessionCookieOptions, type SessionTokens } from './http/session-cookies';

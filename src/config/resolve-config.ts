@@ -8,7 +8,7 @@ import { AuthData, MAX_AGE_LIMIT } from '../keys/auth-data';
 import { KeyError, isKeyObject, normalizePem, privateSigningKey, publicVerifyingKey, type KeyInput } from '../keys/key-material';
 import { keysFromEntries, type SignerSettings } from '../keys/key-ring';
 import { thumbprint } from '../keys/jwk';
-import { jwksUrl, type RemoteJwksTiming } from '../keys/remote-jwks';
+import { jwksUrl, remoteUrl, type RemoteJwksTiming } from '../keys/remote-jwks';
 import type { VerificationKey } from '../keys/verification-key';
 import type { VerifyPolicy } from '../token/verify';
 import type { RevocationStore } from '../sessions/revocation-store';
@@ -85,6 +85,8 @@ export interface ResolvedConfig {
   remote: { readonly url: URL; readonly timing: RemoteJwksTiming } | null;
   /** The trusted external issuers (`JWT_ISSUERS`), when configured. */
   trustedIssuers: TrustedIssuersConfig | null;
+  /** The URL of the protected-resource metadata (RFC 9728) challenges name, when configured. */
+  resourceMetadata: URL | null;
   /** The timing of every remote key set (JWT_JWKSURL and the trusted issuers'). */
   remoteTiming: RemoteJwksTiming;
   /** The revocation store, when one is configured. */
@@ -189,6 +191,7 @@ export function resolveConfig(raw: RawConfig, defaults: MaxAgeDefaults & { reado
     policy: Object.freeze({ issuer, audience, leeway }),
     trustedIssuers: raw.JWT_ISSUERS === undefined ? null : trustedIssuersFrom(raw.JWT_ISSUERS, issuer, leeway),
     remoteTiming,
+    resourceMetadata: raw.JWT_RESOURCEMETADATA === undefined ? null : remoteUrl(raw.JWT_RESOURCEMETADATA, 'JWT_RESOURCEMETADATA', 'the value'),
     cacheSize: wholeNumber(raw, 'JWT_CACHESIZE', defaults.cacheSize, MAX_CACHE_SIZE, 'of tokens, 0 to turn the cache off,'),
     remote: jwks === null ? null : Object.freeze({ url: jwks, timing: remoteTiming }),
     revocationStore: (() => {

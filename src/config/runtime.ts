@@ -26,7 +26,10 @@ export interface Runtime {
   readonly sessions: Sessions;
   /** Whether auth tokens get a jti (and are checked for revocation). */
   readonly authJti: boolean;
-  /** The issuer as a quoted `realm` value for `WWW-Authenticate`, quoted once. */
+  /**
+   * The issuer as a quoted `realm` value for `WWW-Authenticate`, quoted once; with `JWT_RESOURCEMETADATA`, followed by
+   * the `resource_metadata` parameter (RFC 9728 §5.1), so that every challenge names it.
+   */
   readonly realm: string;
 }
 
@@ -64,7 +67,8 @@ function buildRuntime(layers: ConfigLayers, defaults: RuntimeDefaults): { key: s
           issuer: config.policy.issuer,
         }),
         authJti: config.authJti,
-        realm: quotedRealm(config.policy.issuer),
+        // A URL's href never holds a quote or a backslash: safe in the quoted-string as it is.
+        realm: quotedRealm(config.policy.issuer) + (config.resourceMetadata === null ? '' : `, resource_metadata="${config.resourceMetadata.href}"`),
       });
     },
   };

@@ -55,6 +55,12 @@ export const JWT_JWKSMAXAGE = new Token<number | string>('JWT_JWKSMAXAGE');
  * @default none
  */
 export const JWT_ISSUERS = new Token<string | readonly TrustedIssuerEntry[] | TrustedIssuerResolver>('JWT_ISSUERS');
+/**
+ * The URL of this resource server's protected-resource metadata (RFC 9728, served with `serveResourceMetadata`):
+ * every challenge then names it as `resource_metadata="..."` (§5.1). https, or http on loopback.
+ * @default none
+ */
+export const JWT_RESOURCEMETADATA = new Token<string | URL>('JWT_RESOURCEMETADATA');
 
 export const TOKENS = {
   JWT_ISSUER,
@@ -75,6 +81,7 @@ export const TOKENS = {
   JWT_JWKSTIMEOUT,
   JWT_JWKSMAXAGE,
   JWT_ISSUERS,
+  JWT_RESOURCEMETADATA,
 } as const;
 
 /** The name of a configuration value. */
