@@ -9,7 +9,7 @@ import type { KeyEntry } from '../keys/key-ring';
 import type { RevocationStore } from '../sessions/revocation-store';
 import type { TrustedIssuerEntry, TrustedIssuerResolver } from '../issuers/trusted-issuer';
 
-/** The issuer (`iss`) of issued tokens, and the only issuer accepted. Required; not empty. */
+/** The issuer (`iss`) of issued tokens; the only one accepted besides those of `JWT_ISSUERS`. Required; not empty. */
 export const JWT_ISSUER = new Token<string>('JWT_ISSUER');
 /** The algorithm: `"HS256"`, `"HS512"`, `"RS256"`, `"RS512"` or an `AuthType`. Required. */
 export const JWT_AUTHTYPE = new Token<string | AuthType>('JWT_AUTHTYPE');
@@ -50,8 +50,8 @@ export const JWT_JWKSTIMEOUT = new Token<number | string>('JWT_JWKSTIMEOUT');
 export const JWT_JWKSMAXAGE = new Token<number | string>('JWT_JWKSMAXAGE');
 /**
  * Trusted external issuers (authorization servers) whose access tokens are accepted beside the app's own: a list of
- * `{ issuer, audience, jwksUrl?, algorithms?, profile?, leeway?, maxTokenAge?, scopeClaim? }` (JSON text in the
- * environment), or a resolver `(iss) => entry | undefined`. See "Verifying tokens from an authorization server".
+ * `{ issuer, audience, audienceClaim?, jwksUrl?, algorithms?, profile?, leeway?, maxTokenAge?, scopeClaim? }` (JSON
+ * text in the environment), or a resolver `(iss) => entry | undefined`. See "Verifying tokens from an authorization server".
  * @default none
  */
 export const JWT_ISSUERS = new Token<string | readonly TrustedIssuerEntry[] | TrustedIssuerResolver>('JWT_ISSUERS');
