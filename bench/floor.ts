@@ -27,3 +27,14 @@ export function floorVerifyRsa(token: string, key: KeyObject, hash: 'sha256' | '
   if (!(payload.exp > Date.now() / 1000)) throw new Error('expired');
   return payload;
 }
+
+/** Verifies an ECDSA-signed token (R || S, RFC 7518 §3.4); throws when it is not valid. */
+export function floorVerifyEcdsa(token: string, key: KeyObject, hash: 'sha256' | 'sha384' | 'sha512'): unknown {
+  const first = token.indexOf('.');
+  const second = token.indexOf('.', first + 1);
+  const signature = Buffer.from(token.slice(second + 1), 'base64url');
+  if (!verify(hash, Buffer.from(token.slice(0, second)), { key, dsaEncoding: 'ieee-p1363' }, signature)) throw new Error('signature');
+  const payload = JSON.parse(Buffer.from(token.slice(first + 1, second), 'base64url').toString()) as { exp: number };
+  if (!(payload.exp > Date.now() / 1000)) throw new Error('expired');
+  return payload;
+}

@@ -19,7 +19,7 @@ const BATCH = 50;
 
 /** One measured task: median microseconds per operation. */
 export interface MicroResult {
-  algorithm: Algorithm;
+  algorithm: Algorithm | 'ES256';
   task: string;
   operation: 'verify' | 'sign';
   microseconds: number;

@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runHttp, type HttpResult } from './http';
 import { runDpopMicro, runMicro, type MicroResult } from './micro';
+import { runRemoteAccessTokens } from './remote-access-tokens';
 
 interface Target {
   what: string;
@@ -26,7 +27,7 @@ function httpOf(results: HttpResult[], variant: string): HttpResult | undefined 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   console.log('micro benchmarks ...');
-  const micro = await runMicro(quick ? 200 : 500);
+  const micro = [...await runMicro(quick ? 200 : 500), ...await runRemoteAccessTokens(quick ? 200 : 500)];
   console.table(micro.map((r) => ({ ...r, ratioToFloor: r.ratioToFloor ?? '' })));
   console.log('DPoP (RFC 9449) per request, against one ES256 verify ...');
   const dpop = await runDpopMicro(quick ? 200 : 500);
@@ -47,6 +48,14 @@ async function main(): Promise<void> {
     { what: 'HS256 verify, cache miss / floor', value: miss('HS256'), limit: '<= 1.7', met: (miss('HS256') ?? Infinity) <= 1.7 },
     { what: 'RS256 verify, cache miss / floor', value: miss('RS256'), limit: '<= 1.25', met: (miss('RS256') ?? Infinity) <= 1.25 },
     { what: 'HS256 verify, cache hit / floor', value: hit('HS256'), limit: '<= 0.25', met: (hit('HS256') ?? Infinity) <= 0.25 },
+    ...(['RS256', 'ES256'] as const).flatMap((alg) => {
+      const remoteMiss = microOf(micro, alg, 'access token, remote set, cache miss')?.ratioToFloor ?? undefined;
+      const remoteHit = microOf(micro, alg, 'access token, remote set, cache hit')?.ratioToFloor ?? undefined;
+      return [
+        { what: `${alg} access token (JWT_ISSUERS), cache miss / floor`, value: remoteMiss, limit: '<= 1.25', met: (remoteMiss ?? Infinity) <= 1.25 },
+        { what: `${alg} access token (JWT_ISSUERS), cache hit / floor`, value: remoteHit, limit: '<= 0.25', met: (remoteHit ?? Infinity) <= 0.25 },
+      ];
+    }),
     { what: 'protected / plain throughput, cache on', value: ratio('@RequireToken, cache on'), limit: '>= 0.90', met: (ratio('@RequireToken, cache on') ?? 0) >= 0.9 },
     { what: 'protected / plain throughput, cache off', value: ratio('@RequireToken, cache off'), limit: '>= 0.65', met: (ratio('@RequireToken, cache off') ?? 0) >= 0.65 },
     { what: 'server CPU us/request added by @RequireToken (cache on), vs plain', value: cpuOverPlain('@RequireToken, cache on'), limit: 'report', met: true },

@@ -16,6 +16,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['errors.ts', 'claims.ts'],
   ['keys/'],
   ['token/'],
+  ['issuers/'],
   ['authorize/'],
   ['sessions/'],
   ['config/'],
@@ -26,7 +27,7 @@ const LAYERS: readonly (readonly string[])[] = [
 ];
 
 /** Pure modules: no requests, no routing-controllers, no express, no node:http. */
-const PURE = ['claims.ts', 'keys/', 'token/', 'authorize/', 'sessions/', 'config/', 'context.ts'];
+const PURE = ['claims.ts', 'keys/', 'token/', 'issuers/', 'authorize/', 'sessions/', 'config/', 'context.ts'];
 const HTTP_PACKAGES = /^(routing-controllers|express|node:http|http|cookie)(\/|$)/;
 
 function sourceFiles(dir: string): string[] {

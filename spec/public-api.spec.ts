@@ -8,15 +8,15 @@ import * as api from 'routing-controllers-jwt';
 const EXPORTS = [
   'AuthData', 'AuthManager', 'AuthType', 'DEFAULT_CSRF_HEADER', 'DPOP_ALGORITHMS', 'ERROR_CODES',
   'InvalidConfigError', 'InvalidTokenError', 'JWT', 'JWT_AUDIENCE', 'JWT_AUTHJTI', 'JWT_AUTHMAXAGE', 'JWT_AUTHTYPE',
-  'JWT_CACHESIZE', 'JWT_DPOP', 'JWT_DPOPALGS', 'JWT_DPOPNONCE', 'JWT_ISSUER', 'JWT_JWKSCOOLDOWN', 'JWT_JWKSMAXAGE',
-  'JWT_JWKSTIMEOUT', 'JWT_JWKSURL', 'JWT_KEYS', 'JWT_LEEWAY', 'JWT_PUBLICKEY', 'JWT_REFRESHMAXAGE',
-  'JWT_REVOCATIONSTORE', 'JWT_REVOCATIONTIMEOUT', 'JWT_SECRET', 'JwtAuthError', 'MAX_TOKEN_LENGTH',
-  'MemoryRevocationStore', 'MissingConfigError', 'MissingSignerError', 'NoTokenContextError', 'ParamBinding',
-  'RESERVED_CLAIMS', 'RedisRevocationStore', 'RequireToken', 'TokenForbiddenError', 'TokenType',
+  'JWT_CACHESIZE', 'JWT_DPOP', 'JWT_DPOPALGS', 'JWT_DPOPNONCE', 'JWT_ISSUER', 'JWT_ISSUERS', 'JWT_JWKSCOOLDOWN',
+  'JWT_JWKSMAXAGE', 'JWT_JWKSTIMEOUT', 'JWT_JWKSURL', 'JWT_KEYS', 'JWT_LEEWAY', 'JWT_PUBLICKEY', 'JWT_REFRESHMAXAGE',
+  'JWT_RESOURCEMETADATA', 'JWT_REVOCATIONSTORE', 'JWT_REVOCATIONTIMEOUT', 'JWT_SECRET', 'JwtAuthError',
+  'MAX_TOKEN_LENGTH', 'MemoryRevocationStore', 'MissingConfigError', 'MissingSignerError', 'NoTokenContextError',
+  'ParamBinding', 'RESERVED_CLAIMS', 'RedisRevocationStore', 'RequireToken', 'TokenForbiddenError', 'TokenType',
   'TokenUnauthorizedError', 'TokenUnavailableError', 'accessTokenHash', 'checkDpopProof', 'clearSessionCookies',
   'clientCertificateThumbprint', 'createDpopNonces', 'currentToken', 'dpopKeyOf', 'getCurrentToken', 'jwkThumbprint',
-  'keepAliveErrorSink', 'param', 'requireToken', 'serveJwks', 'sessionCookieOptions', 'setSessionCookies',
-  'thumbprint',
+  'keepAliveErrorSink', 'param', 'requireToken', 'serveJwks', 'serveResourceMetadata', 'sessionCookieOptions',
+  'setSessionCookies', 'thumbprint',
 ];
 
 /** AuthManager's public instance members. */

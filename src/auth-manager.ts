@@ -277,8 +277,8 @@ export class AuthManager {
   }
 
   /**
-   * Checks a token like `checkToken`, and when it names a key that is not known yet and a remote JWK Set is
-   * configured, fetches the set (at most once per `JWT_JWKSCOOLDOWN`) and checks again. Fails closed: when the set
+   * Checks a token like `checkToken`, and when it names a key that is not known yet and a remote JWK Set (or the
+   * token's trusted issuer, `JWT_ISSUERS`) is configured, fetches the set (at most once per `JWT_JWKSCOOLDOWN`) and checks again. Fails closed: when the set
    * cannot be fetched, the answer is `key_unavailable`. Never rejects for bad input.
    *
    * @example
@@ -292,7 +292,10 @@ export class AuthManager {
     return this.#runtime().verifier.checkWithRemote(token instanceof JWT ? token.signed : token);
   }
 
-  /** True when the configuration includes a remote JWK Set (`JWT_JWKSURL`): a check may have to fetch keys. */
+  /**
+   * True when the configuration includes a remote JWK Set (`JWT_JWKSURL`) or trusted issuers (`JWT_ISSUERS`): a check
+   * may have to fetch keys.
+   */
   get verifiesRemotely(): boolean {
     return runtimes.get(this)?.verifier.remote ?? false;
   }

@@ -30,7 +30,7 @@ export const ERROR_CODES = Object.freeze({
   ERR_TOKEN_ISSUER: 'the token is from another issuer',
   ERR_TOKEN_EXPIRED: 'the token has expired',
   ERR_TOKEN_NOT_YET_VALID: 'iat or nbf is in the future',
-  ERR_TOKEN_TYPE: 'an auth token where a refresh token is required, or the reverse',
+  ERR_TOKEN_TYPE: 'an auth token where a refresh token is required, or the reverse; or a trusted issuer\'s token not typed as an access token',
   ERR_TOKEN_REVOKED: 'the token, its family or its subject was revoked',
   ERR_TOKEN_BINDING: 'a sender-constrained token without its DPoP proof or client certificate (RFC 9449, RFC 8705)',
   ERR_DPOP_REQUIRED: 'the route requires "Authorization: DPoP <token>" with a DPoP proof',

@@ -60,6 +60,7 @@ export {
   JWT_DPOPALGS,
   JWT_DPOPNONCE,
   JWT_ISSUER,
+  JWT_ISSUERS,
   JWT_JWKSCOOLDOWN,
   JWT_JWKSMAXAGE,
   JWT_JWKSTIMEOUT,
@@ -69,11 +70,13 @@ export {
   JWT_PUBLICKEY,
   JWT_REFRESHMAXAGE,
   JWT_REVOCATIONSTORE,
+  JWT_RESOURCEMETADATA,
   JWT_REVOCATIONTIMEOUT,
   JWT_SECRET,
   type ConfigName,
 } from './config/tokens';
 export type { ConfigSource, SettingsSource } from './config/sources';
+export type { AccessTokenProfile, TrustedIssuerEntry, TrustedIssuerResolver } from './issuers/trusted-issuer';
 
 // The manager.
 export { AuthManager, type RotatedTokens, type SessionClaims } from './auth-manager';
@@ -105,5 +108,6 @@ export { keepAliveErrorSink, type NextFunction, type ResponseLike } from './http
 export { serveJwks, type ServeJwksOptions } from './http/serve-jwks';
 export { dpopKeyOf } from './http/dpop-key';
 export { clientCertificateThumbprint } from './http/sender-constraint';
+export { serveResourceMetadata, type ResourceMetadataOptions } from './http/serve-resource-metadata';
 export { clearSessionCookies, setSessionCookies, type SessionCookieOptions, type SessionTokens } from './http/session-cookies';
 export { sessionCookieOptions, type ResolvedSessionCookieOptions } from './http/session-cookie-options';

@@ -140,9 +140,15 @@ for (const nodeEnv of ['development', 'production'] as const) {
 
     it('answers 401 invalid_token to an Authorization header that is not "Bearer <token>"', async () => {
       const token = manager.authToken('u1').signed;
-      expectRejection(await get('/auth', { authorization: `Basic ${token}` }), unauthorized('ERR_TOKEN_HEADER', [token]));
       expectRejection(await get('/auth', { authorization: `Bearer  ${token}` }), unauthorized('ERR_TOKEN_HEADER', [token]));
       expectRejection(await get('/auth', { authorization: `Bearer ${token} extra` }), unauthorized('ERR_TOKEN_HEADER', [token]));
+    });
+
+    it('answers 401 without an error code to another scheme (RFC 6750 §3.1: Basic carries no bearer token)', async () => {
+      const token = manager.authToken('u1').signed;
+      for (const authorization of [`Basic ${token}`, `Basic ${Buffer.from('admin:hunter2').toString('base64')}`, 'Digest username="u"', 'Negotiate']) {
+        expectRejection(await get('/auth', { authorization }), { ...unauthorized('ERR_TOKEN_HEADER', [token, 'hunter2']), bearerError: null });
+      }
     });
 
     it('accepts the Bearer scheme in any case (RFC 6750 §2.1)', async () => {

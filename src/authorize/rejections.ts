@@ -20,6 +20,8 @@ export interface Rejection {
   readonly body: string;
   /** Headers of its own (a DPoP challenge and nonce, see dpop-rejections.ts), answered instead of the Bearer challenge. */
   readonly headers?: Readonly<Record<string, string>>;
+  /** A 403 for a scope: the scope tokens the route requires, named in the challenge (RFC 6750 §3). */
+  readonly scope?: string;
 }
 
 const NAMES = { 401: 'TokenUnauthorizedError', 403: 'TokenForbiddenError', 503: 'TokenUnavailableError' } as const;
@@ -36,6 +38,8 @@ export const REJECTIONS = Object.freeze({
   missingCookie: reject(401, 'ERR_TOKEN_MISSING', 'A token is required in a cookie', undefined),
   noContext: reject(401, 'ERR_TOKEN_MISSING', 'A verified token is required', undefined),
   badHeader: reject(401, 'ERR_TOKEN_HEADER', 'The Authorization header must be "Bearer <token>"', 'invalid_token'),
+  // RFC 6750 §3.1: a request using another scheme (Basic, ...) carries no bearer token, so no error code is given.
+  otherScheme: reject(401, 'ERR_TOKEN_HEADER', 'The Authorization header must be "Bearer <token>"', undefined),
   malformed: reject(401, 'ERR_TOKEN_MALFORMED', 'The token is not a well-formed JWT', 'invalid_token'),
   algorithm: reject(401, 'ERR_TOKEN_ALGORITHM', 'The token is not signed with the expected algorithm', 'invalid_token'),
   unknown_key: reject(401, 'ERR_TOKEN_KEY', 'The token is signed with a key that is not known here', 'invalid_token'),
@@ -47,6 +51,7 @@ export const REJECTIONS = Object.freeze({
   issuer: reject(401, 'ERR_TOKEN_ISSUER', 'The token was not issued by this issuer', 'invalid_token'),
   expired: reject(401, 'ERR_TOKEN_EXPIRED', 'The token has expired', 'invalid_token'),
   not_yet_valid: reject(401, 'ERR_TOKEN_NOT_YET_VALID', 'The token is not valid yet', 'invalid_token'),
+  token_type: reject(401, 'ERR_TOKEN_TYPE', 'The token is not an access token of the expected type', 'invalid_token'),
   needAuth: reject(401, 'ERR_TOKEN_TYPE', 'An auth token is required', 'invalid_token'),
   needRefresh: reject(401, 'ERR_TOKEN_TYPE', 'A refresh token is required', 'invalid_token'),
   revoked: reject(401, 'ERR_TOKEN_REVOKED', 'The token has been revoked', 'invalid_token'),
@@ -77,6 +82,7 @@ export function quotedRealm(issuer: string): string {
 export function wwwAuthenticate(rejection: Rejection, realm: string | undefined): string {
   const parts = realm === undefined ? [] : [`realm=${realm}`];
   if (rejection.bearerError) parts.push(`error="${rejection.bearerError}"`);
+  if (rejection.scope !== undefined) parts.push(`scope="${rejection.scope}"`);
   return parts.length ? `Bearer ${parts.join(', ')}` : 'Bearer';
 }
 

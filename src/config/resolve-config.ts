@@ -8,11 +8,12 @@ import { AuthData, MAX_AGE_LIMIT } from '../keys/auth-data';
 import { KeyError, isKeyObject, normalizePem, privateSigningKey, publicVerifyingKey, type KeyInput } from '../keys/key-material';
 import { keysFromEntries, type SignerSettings } from '../keys/key-ring';
 import { thumbprint } from '../keys/jwk';
-import { jwksUrl, type RemoteJwksTiming } from '../keys/remote-jwks';
+import { jwksUrl, remoteUrl, type RemoteJwksTiming } from '../keys/remote-jwks';
 import type { VerificationKey } from '../keys/verification-key';
 import type { VerifyPolicy } from '../token/verify';
 import type { RevocationStore } from '../sessions/revocation-store';
 import { InvalidConfigError, MissingConfigError } from '../errors';
+import { trustedIssuersFrom, type TrustedIssuersConfig } from '../issuers/trusted-issuer';
 import type { RawConfig } from './sources';
 import type { ConfigName } from './tokens';
 
@@ -82,6 +83,12 @@ export interface ResolvedConfig {
   cacheSize: number;
   /** A remote JWK Set to verify with and its timing, when configured. */
   remote: { readonly url: URL; readonly timing: RemoteJwksTiming } | null;
+  /** The trusted external issuers (`JWT_ISSUERS`), when configured. */
+  trustedIssuers: TrustedIssuersConfig | null;
+  /** The URL of the protected-resource metadata (RFC 9728) challenges name, when configured. */
+  resourceMetadata: URL | null;
+  /** The timing of every remote key set (JWT_JWKSURL and the trusted issuers'). */
+  remoteTiming: RemoteJwksTiming;
   /** The revocation store, when one is configured. */
   revocationStore: RevocationStore | null;
   /** Whether auth tokens get a jti and are checked for revocation. */
@@ -168,23 +175,25 @@ export function resolveConfig(raw: RawConfig, defaults: MaxAgeDefaults & { reado
       throw new InvalidConfigError('JWT_KEYS', 'set either JWT_KEYS or JWT_AUTHTYPE/JWT_SECRET, not both');
     }
     setup = keysFromEntries(ring, settings);
-  } else if (jwks !== null && raw.JWT_SECRET === undefined) {
+  } else if ((jwks !== null || raw.JWT_ISSUERS !== undefined) && raw.JWT_SECRET === undefined) {
+    // Verify-only: the keys are remote (JWT_JWKSURL) or the trusted issuers' (JWT_ISSUERS).
     setup = { signer: null, keys: [] };
   } else {
     setup = singleKey(raw, settings);
   }
+  const remoteTiming: RemoteJwksTiming = Object.freeze({
+    cooldownMs: seconds(raw, 'JWT_JWKSCOOLDOWN', 30, 3600, true) * 1000,
+    timeoutMs: seconds(raw, 'JWT_JWKSTIMEOUT', 5, 60) * 1000,
+    maxAgeMs: seconds(raw, 'JWT_JWKSMAXAGE', 600, 86400) * 1000,
+  });
   return {
     ...setup,
     policy: Object.freeze({ issuer, audience, leeway }),
+    trustedIssuers: raw.JWT_ISSUERS === undefined ? null : trustedIssuersFrom(raw.JWT_ISSUERS, issuer, leeway),
+    remoteTiming,
+    resourceMetadata: raw.JWT_RESOURCEMETADATA === undefined ? null : remoteUrl(raw.JWT_RESOURCEMETADATA, 'JWT_RESOURCEMETADATA', 'the value'),
     cacheSize: wholeNumber(raw, 'JWT_CACHESIZE', defaults.cacheSize, MAX_CACHE_SIZE, 'of tokens, 0 to turn the cache off,'),
-    remote: jwks === null ? null : Object.freeze({
-      url: jwks,
-      timing: Object.freeze({
-        cooldownMs: seconds(raw, 'JWT_JWKSCOOLDOWN', 30, 3600, true) * 1000,
-        timeoutMs: seconds(raw, 'JWT_JWKSTIMEOUT', 5, 60) * 1000,
-        maxAgeMs: seconds(raw, 'JWT_JWKSMAXAGE', 600, 86400) * 1000,
-      }),
-    }),
+    remote: jwks === null ? null : Object.freeze({ url: jwks, timing: remoteTiming }),
     revocationStore: (() => {
       const store = raw.JWT_REVOCATIONSTORE;
       if (store === undefined) return null;

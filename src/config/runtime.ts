@@ -11,6 +11,7 @@ import { MemoryRevocationStore } from '../sessions/memory-revocation-store';
 import { createSessions, type Sessions } from '../sessions/sessions';
 import { createVerifier, type Verifier } from '../token/verifier';
 import type { VerifyPolicy } from '../token/verify';
+import { trustedIssuers } from '../issuers/trusted-issuers';
 import { fingerprintOf } from './fingerprint';
 import { resolveDpop, type DpopSettings } from './resolve-dpop';
 import { resolveConfig, type MaxAgeDefaults } from './resolve-config';
@@ -26,7 +27,10 @@ export interface Runtime {
   readonly sessions: Sessions;
   /** Whether auth tokens get a jti (and are checked for revocation). */
   readonly authJti: boolean;
-  /** The issuer as a quoted `realm` value for `WWW-Authenticate`, quoted once. */
+  /**
+   * The issuer as a quoted `realm` value for `WWW-Authenticate`, quoted once; with `JWT_RESOURCEMETADATA`, followed by
+   * the `resource_metadata` parameter (RFC 9728 §5.1), so that every challenge names it.
+   */
   readonly realm: string;
   /** How DPoP proofs are verified (RFC 9449). */
   readonly dpop: DpopSettings;
@@ -52,15 +56,23 @@ function buildRuntime(layers: ConfigLayers, defaults: RuntimeDefaults): { key: s
         signer: config.signer,
         ring,
         policy: config.policy,
-        verifier: createVerifier({ ring, remote: config.remote, policy: config.policy, cacheSize: config.cacheSize }),
+        verifier: createVerifier({
+          ring,
+          remote: config.remote,
+          policy: config.policy,
+          cacheSize: config.cacheSize,
+          trustedIssuers: config.trustedIssuers === null ? null : trustedIssuers(config.trustedIssuers, config.remoteTiming),
+        }),
         sessions: createSessions({
           store: config.revocationStore ?? new MemoryRevocationStore(),
           timeoutMs: config.revocationTimeoutMs,
           leeway: config.policy.leeway,
           refreshMaxAge: config.refreshMaxAge,
+          issuer: config.policy.issuer,
         }),
         authJti: config.authJti,
-        realm: quotedRealm(config.policy.issuer),
+        // A URL's href never holds a quote or a backslash: safe in the quoted-string as it is.
+        realm: quotedRealm(config.policy.issuer) + (config.resourceMetadata === null ? '' : `, resource_metadata="${config.resourceMetadata.href}"`),
         dpop,
       });
     },

@@ -7,8 +7,9 @@ import type { KeyObject } from 'node:crypto';
 import type { AuthType } from '../keys/algorithms';
 import type { KeyEntry } from '../keys/key-ring';
 import type { RevocationStore } from '../sessions/revocation-store';
+import type { TrustedIssuerEntry, TrustedIssuerResolver } from '../issuers/trusted-issuer';
 
-/** The issuer (`iss`) of issued tokens, and the only issuer accepted. Required; not empty. */
+/** The issuer (`iss`) of issued tokens; the only one accepted besides those of `JWT_ISSUERS`. Required; not empty. */
 export const JWT_ISSUER = new Token<string>('JWT_ISSUER');
 /** The algorithm: `"HS256"`, `"HS512"`, `"RS256"`, `"RS512"` or an `AuthType`. Required. */
 export const JWT_AUTHTYPE = new Token<string | AuthType>('JWT_AUTHTYPE');
@@ -61,6 +62,19 @@ export const JWT_DPOP = new Token<string>('JWT_DPOP');
 export const JWT_DPOPNONCE = new Token<boolean | string>('JWT_DPOPNONCE');
 /** The algorithms a DPoP proof may use, space-separated (asymmetric only). @default 'ES256 ES384 ES512 PS256 PS384 PS512 RS256 EdDSA Ed25519' */
 export const JWT_DPOPALGS = new Token<string | string[]>('JWT_DPOPALGS');
+/**
+ * Trusted external issuers (authorization servers) whose access tokens are accepted beside the app's own: a list of
+ * `{ issuer, audience, audienceClaim?, jwksUrl?, algorithms?, profile?, leeway?, maxTokenAge?, scopeClaim? }` (JSON
+ * text in the environment), or a resolver `(iss) => entry | undefined`. See "Verifying tokens from an authorization server".
+ * @default none
+ */
+export const JWT_ISSUERS = new Token<string | readonly TrustedIssuerEntry[] | TrustedIssuerResolver>('JWT_ISSUERS');
+/**
+ * The URL of this resource server's protected-resource metadata (RFC 9728, served with `serveResourceMetadata`):
+ * every challenge then names it as `resource_metadata="..."` (§5.1). https, or http on loopback.
+ * @default none
+ */
+export const JWT_RESOURCEMETADATA = new Token<string | URL>('JWT_RESOURCEMETADATA');
 
 export const TOKENS = {
   JWT_ISSUER,
@@ -83,6 +97,8 @@ export const TOKENS = {
   JWT_DPOP,
   JWT_DPOPNONCE,
   JWT_DPOPALGS,
+  JWT_ISSUERS,
+  JWT_RESOURCEMETADATA,
 } as const;
 
 /** The name of a configuration value. */

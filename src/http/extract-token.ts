@@ -19,6 +19,8 @@ export type Extraction = { token: string; rejection?: undefined } | { token?: un
 // RFC 6750 §2.1 with the seed's strictness: the scheme in any case, exactly one space, one token without white space.
 const BEARER = /^[Bb][Ee][Aa][Rr][Ee][Rr] (\S+)$/;
 const BEARER_PREFIX_LENGTH = 'Bearer '.length;
+// Another scheme (RFC 9110 §11.4 token) followed by a space or nothing: e.g. "Basic dXNlcjpwYXNz".
+const OTHER_SCHEME = /^(?![Bb][Ee][Aa][Rr][Ee][Rr](?: |$))[!#$%&'*+.^_`|~0-9A-Za-z-]+(?: |$)/;
 
 function countAuthorizationHeaders(rawHeaders: string[] | undefined): number {
   if (!rawHeaders) return 1;
@@ -41,6 +43,7 @@ export function extractBearerToken(request: RequestLike): Extraction {
     return { rejection: REJECTIONS.badHeader };
   }
   const match = BEARER.exec(header);
+  if (match === null && OTHER_SCHEME.test(header) && countAuthorizationHeaders(request.rawHeaders) === 1) return { rejection: REJECTIONS.otherScheme };
   if (match === null || countAuthorizationHeaders(request.rawHeaders) > 1) return { rejection: REJECTIONS.badHeader };
   return { token: match[1] };
 }

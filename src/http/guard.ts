@@ -23,6 +23,7 @@ import { extractAuthorization, type SchemeExtraction } from './extract-authoriza
 import { checkSenderConstraint } from './sender-constraint';
 import { dpopRejection, withDpopChallenge } from '../authorize/dpop-rejections';
 import { ambiguousStrings, authorize, type TokenRequirement } from '../authorize/requirement';
+import { scopeRejection } from '../authorize/scope-challenge';
 import { declaredParamNames } from '../authorize/route-params';
 import { UNKNOWN_ROUTE_MESSAGE, UnknownRouteError } from '../errors';
 import { preventCaching } from './no-store';
@@ -176,9 +177,12 @@ export class TokenGuard {
   readonly #extract: (request: RequestLike) => SchemeExtraction;
   // Private fields stay writable on the frozen guard: the unknown-route warning is emitted once per guard.
   #warned = false;
+  /** The 403 of this requirement's scope, naming it (RFC 6750 §3), built once. */
+  readonly #scopeRejection: Rejection;
 
   constructor(readonly requirement: TokenRequirement) {
     const { cookieName } = requirement;
+    this.#scopeRejection = scopeRejection(requirement.scope);
     this.#extract = cookieName === undefined ? extractAuthorization : (request) => ({ ...extractCookieToken(request, cookieName), scheme: 'cookie' });
     Object.freeze(this);
   }
@@ -240,7 +244,7 @@ export class TokenGuard {
     const { token } = result;
     const method = (request as { method?: string }).method;
     const rejection = authorize(token, this.requirement, request.params ?? {}, declared) ?? checkCsrf(token, this.requirement, method, request.headers);
-    if (rejection) return { rejection, realm };
+    if (rejection) return { rejection: rejection === REJECTIONS.scopeMismatch ? this.#scopeRejection : rejection, realm };
     if (!runtime.sessions.needsCheck(token)) return { token, runtime };
     // Refresh tokens always, auth tokens with a jti: ask the store, within a bounded time (fail closed).
     return runtime.sessions.status(token).then((status): GuardOutcome => {

@@ -24,6 +24,12 @@ export interface SessionsOptions {
   readonly leeway: number;
   /** The configured refresh-token max age: the least time a family revocation lasts. */
   readonly refreshMaxAge: number;
+  /**
+   * The app's own issuer. Tokens of trusted external issuers (JWT_ISSUERS) carry a `jti` too (RFC 9068 §2.2), but
+   * they are revoked at their issuer: they never cost a store round trip, and cannot be revoked here.
+   * @default every token is the app's own
+   */
+  readonly issuer?: string;
 }
 
 /** Whether a verified token may be used: 'unavailable' when the store did not answer in time. */
@@ -83,7 +89,9 @@ export interface Sessions {
 
 /** Builds the sessions module of one configuration. */
 export function createSessions(options: SessionsOptions): Sessions {
-  const { store, timeoutMs, leeway, refreshMaxAge } = options;
+  const { store, timeoutMs, leeway, refreshMaxAge, issuer } = options;
+  const isExternal = (token: JWT): boolean => issuer !== undefined && token.iss !== issuer;
+  const keysOf = (token: JWT): string[] => (isExternal(token) ? [] : revocationKeys(token));
 
   /**
    * Runs store work within the timeout: 'unavailable' when it fails or is late. `afterTimeout` receives the result
@@ -124,10 +132,10 @@ export function createSessions(options: SessionsOptions): Sessions {
 
   return Object.freeze({
     store,
-    needsCheck: (token: JWT): boolean => revocationKeys(token).length > 0,
+    needsCheck: (token: JWT): boolean => keysOf(token).length > 0,
 
     status(token: JWT): Promise<RevocationStatus> {
-      const keys = revocationKeys(token);
+      const keys = keysOf(token);
       if (keys.length === 0) return Promise.resolve('valid');
       return withinTimeout(async () => {
         if (await store.isRevoked(keys)) return 'revoked' as const;
@@ -141,7 +149,7 @@ export function createSessions(options: SessionsOptions): Sessions {
     },
 
     statusNow(token: JWT): RevocationStatus | undefined {
-      const keys = revocationKeys(token);
+      const keys = keysOf(token);
       if (keys.length === 0) return 'valid';
       if (store.isRevokedNow === undefined) return undefined;
       return store.isRevokedNow(keys) ? 'revoked' : 'valid';
@@ -166,6 +174,7 @@ export function createSessions(options: SessionsOptions): Sessions {
     async revoke(token: JWT): Promise<'revoked' | 'unavailable'> {
       const family = familyOf(token);
       const { jti } = token.claims;
+      if (isExternal(token)) throw new TypeError('This token was issued by a trusted issuer (JWT_ISSUERS): revoke it there');
       if (token.tokenType === TokenType.AUTH && typeof jti !== 'string') {
         throw new TypeError('This auth token has no jti to revoke it by: turn JWT_AUTHJTI on');
       }

@@ -44,9 +44,13 @@ export function isCanonicalBase64url(segment: string): boolean {
 
 const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
+// RFC 7519 §7.2: the header and claims are UTF-8. A lenient decoder turns every invalid byte into U+FFFD, so "a\xff"
+// and "a\xfe" would read as the same subject: invalid UTF-8 is refused instead.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 function parseJsonObject(segment: string): Record<string, unknown> | null {
   try {
-    const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    const value: unknown = JSON.parse(strictUtf8.decode(Buffer.from(segment, 'base64url')));
     return isPlainObject(value) ? value : null;
   } catch {
     return null;

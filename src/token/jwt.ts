@@ -175,15 +175,16 @@ export class JWT {
   }
 
   /**
-   * Rebuilds a token object from decoded, already-checked parts.
+   * Rebuilds a token object from decoded, already-checked parts. `tokenType` is given for an access token of a
+   * trusted issuer, which carries no `type` claim and counts as an auth token.
    * @internal
    */
-  static restore(alg: string, claims: Claims, signed: string): JWT {
+  static restore(alg: string, claims: Claims, signed: string, tokenType = claims.type as TokenType): JWT {
     // The claims were checked by the caller: skip the constructor's checks, which are for claims given by hand.
     JWT.#restoring = true;
     let token: JWT;
     try {
-      token = new JWT(claims.type as TokenType, claims.sub as string | number, null, claims);
+      token = new JWT(tokenType, claims.sub as string | number, null, claims);
     } finally {
       JWT.#restoring = false;
     }

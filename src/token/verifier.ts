@@ -5,8 +5,38 @@
 import type { KeyRing } from '../keys/key-ring';
 import { RemoteJwks, type RemoteJwksTiming } from '../keys/remote-jwks';
 import type { KeyLookup } from '../keys/verification-key';
+import { decodeJsonSegment, splitToken } from './compact';
 import { checkSignedToken, type TokenCheck, type VerifyPolicy } from './verify';
 import { VerifiedTokenCache } from './verify-cache';
+
+/**
+ * The keys and rules of one trusted external issuer (an authorization server of `JWT_ISSUERS`), as the verifier
+ * uses them. Built in src/issuers/; it only ever verifies tokens whose `iss` is that issuer.
+ */
+export interface TrustedIssuerSource {
+  /** Checks a token claiming this issuer with this issuer's keys and profile; `unknown_key` when a fetch may help. */
+  check(signed: string, nowSeconds: number): TokenCheck;
+  /** Discovers (once) and fetches this issuer's keys, at most once per cooldown; resolves to whether they are fresh. */
+  refresh(): Promise<boolean>;
+  /** True when the keys cannot be had: never fetched, or the last attempt failed. */
+  readonly unavailable: boolean;
+  /** Seconds of clock skew tolerated for this issuer's tokens. */
+  readonly leeway: number;
+  /** Called on a cache hit: starts a background reload once the keys are older than their max age. */
+  touch(): void;
+}
+
+/** The trusted external issuers of a configuration. */
+export interface TrustedIssuers {
+  /** The source of issuer `iss`, or `undefined` when it is not trusted (it is then never fetched). */
+  find(iss: string): TrustedIssuerSource | undefined;
+}
+
+/** The `iss` a token claims, read before any verification only to pick the keys that may verify it. */
+function claimedIssuer(signed: string): unknown {
+  const parts = splitToken(signed);
+  return parts === null ? undefined : decodeJsonSegment(parts.payloadSegment)?.iss;
+}
 
 /** What a verifier is built from, checked by the configuration. */
 export interface VerifierOptions {
@@ -17,6 +47,11 @@ export interface VerifierOptions {
   readonly policy: VerifyPolicy;
   /** How many verified tokens to keep; 0 turns the cache off. */
   readonly cacheSize: number;
+  /**
+   * Builds the trusted external issuers (`JWT_ISSUERS`), or `null`; `onKeysChanged` must be called when an
+   * issuer's reload dropped or changed a key.
+   */
+  readonly trustedIssuers?: ((onKeysChanged: () => void) => TrustedIssuers) | null;
 }
 
 /** Checks tokens for one configuration. */
@@ -31,7 +66,7 @@ export interface Verifier {
   checkWithRemote(signed: unknown): TokenCheck | Promise<TokenCheck>;
   /** How many verified tokens are cached. */
   readonly cachedCount: number;
-  /** True when a remote JWK Set is configured (a check may have to fetch). */
+  /** True when a remote JWK Set or a trusted issuer is configured (a check may have to fetch). */
   readonly remote: boolean;
 }
 
@@ -47,14 +82,43 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return local !== undefined || typeof header.kid !== 'string' ? local : remote.lookup(header.kid);
   };
 
+  const trusted = options.trustedIssuers ? options.trustedIssuers(() => cache?.clear()) : null;
+  // The issuer each cached external token came from, so that a cache hit still notices keys past their max age.
+  const sourceOf = new WeakMap<object, TrustedIssuerSource>();
+
+  /**
+   * The trusted issuer a token claims, `'own'` for the app's own issuer, or `null` for any other: an issuer's keys
+   * verify only that issuer's tokens, and an issuer not listed is never fetched.
+   */
+  function sourceFor(signed: string): TrustedIssuerSource | 'own' | null {
+    if (trusted === null) return 'own';
+    const iss = claimedIssuer(signed);
+    if (iss === policy.issuer || typeof iss !== 'string') return 'own';
+    return trusted.find(iss) ?? null;
+  }
+
   function check(signed: unknown): TokenCheck {
-    if (cache === null || typeof signed !== 'string') return checkSignedToken(signed, lookup, policy);
+    if (cache === null || typeof signed !== 'string') {
+      const source = typeof signed === 'string' ? sourceFor(signed) : 'own';
+      if (source === null) return { valid: false, reason: 'issuer' };
+      return source === 'own' ? checkSignedToken(signed, lookup, policy) : source.check(signed as string, Date.now() / 1000);
+    }
     const now = Date.now() / 1000;
     const cached = cache.get(signed, now);
-    if (cached !== undefined) return { valid: true, token: cached };
-    const result = checkSignedToken(signed, lookup, policy, now);
+    if (cached !== undefined) {
+      // A cache hit still reloads keys past their max age, so that a retired key's tokens stop within max age + cooldown.
+      (sourceOf.get(cached) ?? remote)?.touch();
+      return { valid: true, token: cached };
+    }
+    const source = sourceFor(signed);
+    if (source === null) return { valid: false, reason: 'issuer' };
+    const result = source === 'own' ? checkSignedToken(signed, lookup, policy, now) : source.check(signed, now);
     // Only verified tokens are cached: garbage never evicts a good entry.
-    if (result.valid) cache.set(signed, result.token, (result.token.exp as number) + policy.leeway);
+    if (result.valid) {
+      const leeway = source === 'own' ? policy.leeway : source.leeway;
+      if (source !== 'own') sourceOf.set(result.token, source);
+      cache.set(signed, result.token, (result.token.exp as number) + leeway);
+    }
     return result;
   }
 
@@ -65,16 +129,28 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return again;
   }
 
+  async function fetchIssuerAndCheck(signed: string, source: TrustedIssuerSource): Promise<TokenCheck> {
+    await source.refresh();
+    const again = check(signed);
+    // Fail closed, and say why: the keys that could verify the token cannot be had now (RFC 6750 §3.1 invalid_token).
+    if (!again.valid && again.reason === 'unknown_key' && source.unavailable) return { valid: false, reason: 'key_unavailable' };
+    return again;
+  }
+
   return Object.freeze({
     check,
     checkWithRemote(signed: unknown): TokenCheck | Promise<TokenCheck> {
       const result = check(signed);
-      if (result.valid || remote === null || result.reason !== 'unknown_key') return result;
-      return fetchAndCheck(signed, remote);
+      if (result.valid || result.reason !== 'unknown_key') return result;
+      if (trusted !== null && typeof signed === 'string') {
+        const source = sourceFor(signed);
+        if (source !== 'own') return source === null ? result : fetchIssuerAndCheck(signed, source);
+      }
+      return remote === null ? result : fetchAndCheck(signed, remote);
     },
     get cachedCount(): number {
       return cache?.size ?? 0;
     },
-    remote: remote !== null,
+    remote: remote !== null || trusted !== null,
   });
 }

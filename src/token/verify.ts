@@ -22,7 +22,9 @@ export type InvalidTokenReason =
   | 'issuer'
   | 'audience'
   | 'expired'
-  | 'not_yet_valid';
+  | 'not_yet_valid'
+  /** A trusted issuer's token whose header `typ` is not that of an access token of its profile. */
+  | 'token_type';
 
 /** The outcome of checking a token: the verified token, or why it was refused. */
 export type TokenCheck = { valid: true; token: JWT } | { valid: false; reason: InvalidTokenReason };
@@ -74,7 +76,8 @@ function safeVerify(authType: AuthType, signingInput: string, key: Parameters<ty
   }
 }
 
-function audienceMatches(aud: unknown, audience: string): boolean {
+/** True when `aud` is `audience` or an array holding it (RFC 7519 §4.1.3). */
+export function audienceMatches(aud: unknown, audience: string): boolean {
   return aud === audience || (Array.isArray(aud) && aud.includes(audience));
 }
 
@@ -86,20 +89,10 @@ function audienceMatches(aud: unknown, audience: string): boolean {
  * @param nowSeconds - The current time in seconds since the epoch.
  */
 export function checkSignedToken(token: unknown, keys: KeyLookup, policy: VerifyPolicy, nowSeconds = Date.now() / 1000): TokenCheck {
-  const parts = splitToken(token);
-  if (parts === null) return fail('malformed');
-  const { header } = parts;
-  if (typeof header.alg !== 'string') return fail('algorithm');
-  const verifier = keys(header);
-  if (verifier === undefined) return fail('unknown_key');
-  // The key's own algorithm, compared exactly: never "none", never a key of another family (CVE-2015-9235,
-  // CVE-2022-23540, CVE-2022-23541, CVE-2020-15084); "hs256" or "HS256 " are other names.
-  if (header.alg !== verifier.authType.name) return fail('algorithm');
-  // RFC 7515 §4.1.11: a recipient that does not understand a critical extension must reject the token.
-  if (header.crit !== undefined) return fail('critical_header');
-  if (!signatureMatches(verifier, parts.signingInput, parts.signatureSegment)) return fail('signature');
-  const claims = decodeJsonSegment(parts.payloadSegment);
-  if (claims === null || !hasRegisteredClaims(claims)) return fail('claims');
+  const signed = verifySignature(token, keys);
+  if (!signed.valid) return signed;
+  const { claims, verifier } = signed;
+  if (!hasRegisteredClaims(claims)) return fail('claims');
   if (claims.iss !== policy.issuer) return fail('issuer');
   if (policy.audience !== null && !audienceMatches(claims.aud, policy.audience)) return fail('audience');
   const { leeway } = policy;
@@ -112,3 +105,34 @@ export function checkSignedToken(token: unknown, keys: KeyLookup, policy: Verify
   Object.freeze(verified);
   return { valid: true, token: verified };
 }
+
+/** A token whose signature matched: its header, the key that verified it and its decoded (unchecked) claims. */
+export type SignatureCheck =
+  | { valid: true; header: Readonly<Record<string, unknown>>; verifier: VerificationKey; claims: Record<string, unknown> }
+  | { valid: false; reason: InvalidTokenReason };
+
+/**
+ * The first half of verifying, shared by the app's own tokens and those of trusted issuers: the header names a key
+ * (from `keys`, never one picked by the token's `alg`), that key's one algorithm, no critical extension, a matching
+ * signature, and only then a payload decoded as a JSON object. No claim is checked here.
+ */
+export function verifySignature(token: unknown, keys: KeyLookup): SignatureCheck {
+  const parts = splitToken(token);
+  if (parts === null) return { valid: false, reason: 'malformed' };
+  const { header } = parts;
+  if (typeof header.alg !== 'string') return { valid: false, reason: 'algorithm' };
+  const verifier = keys(header);
+  if (verifier === undefined) return { valid: false, reason: 'unknown_key' };
+  // The key's own algorithm, compared exactly: never "none", never a key of another family (CVE-2015-9235,
+  // CVE-2022-23540, CVE-2022-23541, CVE-2020-15084); "hs256" or "HS256 " are other names.
+  if (header.alg !== verifier.authType.name) return { valid: false, reason: 'algorithm' };
+  // RFC 7515 §4.1.11: a recipient that does not understand a critical extension must reject the token.
+  if (header.crit !== undefined) return { valid: false, reason: 'critical_header' };
+  if (!signatureMatches(verifier, parts.signingInput, parts.signatureSegment)) return { valid: false, reason: 'signature' };
+  const claims = decodeJsonSegment(parts.payloadSegment);
+  if (claims === null) return { valid: false, reason: 'claims' };
+  return { valid: true, header, verifier, claims };
+}
+
+/** Read-only, all the way down: a verified token's claims may be served again from the verify cache. */
+export { deepFreeze as freezeClaims };
