@@ -68,9 +68,11 @@ export { param, ParamBinding, type RequiredClaims, type RequiredValue, type Rout
 export { DEFAULT_CSRF_HEADER, type RequireTokenOptions } from './authorize/requirement';
 
 // Sessions: revocation stores.
-export type { RevocationStore } from './sessions/revocation-store';
+export type { RetireRequest, RevocationStore, StoreRetireOutcome } from './sessions/revocation-store';
 export { MemoryRevocationStore } from './sessions/memory-revocation-store';
 export { RedisRevocationStore, type RedisLikeClient, type RedisRevocationStoreOptions } from './sessions/redis-revocation-store';
+export type { IoredisLikeClient, NodeRedisClusterLikeClient, NodeRedisLikeClient } from './sessions/redis-commands';
+export { STORE_CHANNEL, type StoreFailure, type StoreOperation } from './sessions/store-failures';
 
 // The current token.
 export { currentToken, getCurrentToken } from './context';

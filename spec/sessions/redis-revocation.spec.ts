@@ -254,7 +254,7 @@ describe('RedisRevocationStore (real redis-server)', function () {
       const other = manager.refreshToken('alice');
       const one = await manager.rotate(login);
       await expectRevokedRotation(manager, login, 'reuse');
-      const family = (await entries()).filter((entry) => entry.key.includes(String(login.claims.fam)));
+      const family = (await entries()).filter((entry) => entry.key.includes(`fam:{${String(login.claims.fam)}}`));
       expect(family, 'one family entry').to.have.length(1);
       expect(family[0].ttl).to.be.within(REFRESH_MAX_AGE - 2, REFRESH_MAX_AGE + 2);
       await expectRevokedRotation(manager, one.refreshToken, 'the latest token of the family');

@@ -3,15 +3,21 @@
  * here. Every store call is bounded in time and fails closed ('unavailable'), never open. Answers are data; the
  * manager and the guards turn them into 401/503.
  */
+import { randomBytes } from 'node:crypto';
 import { TokenType } from '../claims';
 import type { JWT } from '../token/jwt';
 import type { RevocationStore } from './revocation-store';
 
-/** The store keys. A family is every refresh token descended from one login (`fam`); `used:` marks a retired rid. */
+/**
+ * The store keys. A family is every refresh token descended from one login (`fam`); `used:` marks a retired rid.
+ * Every key of a family carries the family as its Redis Cluster hash tag (`{family}`), so that all the keys one token
+ * is checked by live on one slot and are read by one command (a check across slots is refused with CROSSSLOT).
+ * An auth token without a family is tagged by its own jti.
+ */
 const storeKey = {
-  family: (family: string): string => `fam:${family}`,
-  authToken: (jti: string): string => `jti:${jti}`,
-  retired: (rid: string): string => `used:${rid}`,
+  family: (family: string): string => `fam:{${family}}`,
+  authToken: (jti: string, family?: string): string => family === undefined ? `jti:{${jti}}` : `jti:{${family}}:${jti}`,
+  retired: (family: string, rid: string): string => `used:{${family}}:${rid}`,
 } as const;
 
 /** What a sessions module is built from, checked by the configuration. */
@@ -50,7 +56,7 @@ function revocationKeys(token: JWT): string[] {
   if (token.tokenType === TokenType.REFRESH) return family === undefined ? [] : [storeKey.family(family)];
   const { jti } = token.claims;
   if (typeof jti !== 'string') return [];
-  return family === undefined ? [storeKey.authToken(jti)] : [storeKey.authToken(jti), storeKey.family(family)];
+  return family === undefined ? [storeKey.authToken(jti)] : [storeKey.authToken(jti, family), storeKey.family(family)];
 }
 
 /** Rotation and revocation for one configuration. */
@@ -83,12 +89,17 @@ export function createSessions(options: SessionsOptions): Sessions {
    * Runs store work within the timeout: 'unavailable' when it fails or is late. `afterTimeout` receives the result
    * of work that finished after its caller was already answered.
    */
-  async function withinTimeout<T>(work: () => Promise<T>, afterTimeout?: (late: T | 'unavailable') => void): Promise<T | 'unavailable'> {
+  async function withinTimeout<T>(
+    work: () => Promise<T>,
+    afterTimeout?: (late: T | 'unavailable') => void,
+    onTimeout?: () => void,
+  ): Promise<T | 'unavailable'> {
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
     const timeout = new Promise<'unavailable'>((resolve) => {
       timer = setTimeout(() => {
         timedOut = true;
+        onTimeout?.();
         resolve('unavailable');
       }, timeoutMs);
     });
@@ -106,15 +117,18 @@ export function createSessions(options: SessionsOptions): Sessions {
    * the family's own lifetime (exp - iat of the token at hand, which a verify-only service learns from the token,
    * not from its own settings), and never less than the configured max age; plus the leeway.
    */
-  function revokeFamily(token: JWT, family: string): Promise<void> {
+  function familyRevokedUntil(token: JWT): number {
     const now = Date.now() / 1000;
     const exp = token.exp ?? now;
     const lifetime = exp - (token.iat ?? exp);
-    const until = Math.max(exp, now + lifetime, now + refreshMaxAge) + leeway + 1;
-    return store.revoke(storeKey.family(family), until);
+    return Math.max(exp, now + lifetime, now + refreshMaxAge) + leeway + 1;
   }
 
-  const retiredKey = (token: JWT): string => storeKey.retired(token.claims.rid as string);
+  function revokeFamily(token: JWT, family: string): Promise<void> {
+    return store.revoke(storeKey.family(family), familyRevokedUntil(token));
+  }
+
+  const retiredKey = (token: JWT): string => storeKey.retired(familyOf(token) as string, token.claims.rid as string);
 
   return Object.freeze({
     store,
@@ -123,14 +137,17 @@ export function createSessions(options: SessionsOptions): Sessions {
     status(token: JWT): Promise<RevocationStatus> {
       const keys = revocationKeys(token);
       if (keys.length === 0) return Promise.resolve('valid');
+      if (token.tokenType !== TokenType.REFRESH) {
+        return withinTimeout(async () => (await store.isRevoked(keys) ? 'revoked' as const : 'valid' as const));
+      }
+      // One command for the usual answer (neither the family revoked nor the rid retired: same hash tag, one slot);
+      // only a token that is one of both is looked at again.
       return withinTimeout(async () => {
+        if (!await store.isRevoked([...keys, retiredKey(token)])) return 'valid' as const;
         if (await store.isRevoked(keys)) return 'revoked' as const;
         // A retired refresh token presented anywhere is a reuse: the family goes, not only this request.
-        if (token.tokenType === TokenType.REFRESH && await store.isRevoked([retiredKey(token)])) {
-          await revokeFamily(token, familyOf(token) as string);
-          return 'revoked' as const;
-        }
-        return 'valid' as const;
+        await revokeFamily(token, familyOf(token) as string);
+        return 'revoked' as const;
       });
     },
 
@@ -146,14 +163,32 @@ export function createSessions(options: SessionsOptions): Sessions {
       const usedKey = retiredKey(token);
       // The token verifies until exp + leeway, so it stays retired as long.
       const expiresAt = (token.exp as number) + leeway;
+      // This attempt's own value: undoing a late write of this attempt never undoes another attempt's rotation.
+      const attempt = randomBytes(12).toString('base64url');
+      const { retire } = store;
+      if (retire !== undefined) {
+        return withinTimeout(
+          () => retire.call(store, {
+            familyKey: storeKey.family(family),
+            retiredKey: usedKey,
+            attempt,
+            retiredUntil: expiresAt,
+            familyUntil: familyRevokedUntil(token),
+          }),
+          undefined,
+          // Sent at once, not when the late answer arrives: on the same connection it runs right after the pending
+          // retirement and before the client's retry can read it (issue 15: a retry taken as reuse ended the login).
+          () => void store.release?.(usedKey, attempt).catch(() => undefined),
+        );
+      }
       return withinTimeout(async () => {
         if (await store.isRevoked([storeKey.family(family)])) return 'revoked' as const;
-        if (await store.use(usedKey, expiresAt)) return 'rotated' as const;
+        if (await store.use(usedKey, expiresAt, attempt)) return 'rotated' as const;
         await revokeFamily(token, family);
         return 'reused' as const;
       }, (late) => {
         // The client was told 503 and will retry with the same token: a use that landed after all must not count.
-        if (late === 'rotated') void store.release?.(usedKey).catch(() => undefined);
+        if (late === 'rotated') void store.release?.(usedKey, attempt).catch(() => undefined);
       });
     },
 
