@@ -143,7 +143,7 @@ export class RedisSentinelProcesses {
         args: [...persistent('replica'), '--replicaof', REDIS_HOST, String(master.port)],
       });
       started.push(replica);
-      await until(async () => String(await ask(master.port, 'INFO', 'replication')).includes('connected_slaves:1'), 'the replica is connected');
+      await until(async () => String(await ask(master.port, 'INFO', 'replication')).includes('state=online'), 'the replica is in sync');
       const sentinelPort = await freePort();
       const configFile = join(dir, 'sentinel.conf');
       writeFileSync(configFile, [
@@ -171,6 +171,11 @@ export class RedisSentinelProcesses {
   async currentMasterPort(): Promise<number> {
     const [, port] = await ask(this.sentinel.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', RedisSentinelProcesses.NAME) as [string, string];
     return Number(port);
+  }
+
+  /** The replication role (`master` or `slave`) the server on `port` reports. */
+  async roleOf(port: number): Promise<string | undefined> {
+    return /role:(\w+)/.exec(String(await ask(port, 'INFO', 'replication')))?.[1];
   }
 
   async stop(): Promise<void> {
