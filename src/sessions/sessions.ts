@@ -203,7 +203,7 @@ export function createSessions(options: SessionsOptions): Sessions {
       }
       const outcome = await withinTimeout(() => token.tokenType === TokenType.REFRESH
         ? revokeFamily(token, family as string)
-        : store.revoke(storeKey.authToken(jti as string), (token.exp as number) + leeway));
+        : store.revoke(storeKey.authToken(jti as string, family), (token.exp as number) + leeway));
       return outcome === 'unavailable' ? 'unavailable' : 'revoked';
     },
   });
