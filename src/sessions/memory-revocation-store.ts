@@ -38,14 +38,28 @@ export class MemoryRevocationStore implements RevocationStore {
   }
 
   async release(key: string, attempt?: string): Promise<void> {
-    if (attempt === undefined || this.#entries.get(key)?.value === attempt) this.#entries.delete(key);
+    const value = this.#entries.get(key)?.value;
+    if (attempt === undefined || value === attempt || value?.endsWith(`:${attempt}`) === true) this.#entries.delete(key);
   }
 
+  // No await between the check and the write: the decision is atomic, and the retirement done at once (this store
+  // never answers late, so nothing is ever pending here).
   async retire(request: RetireRequest): Promise<StoreRetireOutcome> {
     if (this.isRevokedNow([request.familyKey])) return 'revoked';
-    if (await this.use(request.retiredKey, request.retiredUntil, request.attempt)) return 'rotated';
-    await this.revoke(request.familyKey, request.familyUntil);
+    const retired = this.#live(request.retiredKey) !== undefined;
+    if (!retired && request.mode === 'check') return 'unused';
+    if (!retired) {
+      this.#sweep();
+      this.#entries.set(request.retiredKey, { expiresAt: request.retiredUntil, value: `d:${request.attempt}` });
+      return 'rotated';
+    }
+    this.#sweep();
+    this.#entries.set(request.familyKey, { expiresAt: request.familyUntil, value: request.attempt });
     return 'reused';
+  }
+
+  async confirm(): Promise<void> {
+    // Retirements are done when written.
   }
 
   // Drops expired entries at most once a minute, so that memory follows the live tokens only.

@@ -28,20 +28,43 @@ export interface RedisRevocationStoreOptions {
   onError?: (failure: StoreFailure) => void;
 }
 
-// Redis Lua (EVAL): the whole store step of a rotation, atomic, on the family's slot. KEYS[1] the family, KEYS[2] the
-// retired rid; ARGV[1] this attempt's random value, ARGV[2] / ARGV[3] when the rid / the family entries expire.
+// Redis Lua (EVAL): the store step of a rotation (ARGV[4] 'retire') or of a retired token's reuse check ('check'),
+// atomic, on the family's slot. KEYS[1] the family, KEYS[2] the retired rid; ARGV[1] this attempt's random value,
+// ARGV[2] / ARGV[3] when the rid / the family entries expire, ARGV[5] how long an unconfirmed retirement is pending
+// (by Redis's own clock: no clock skew). A retirement is 'p:<ms>:<attempt>' until confirmed 'd:<attempt>'; a family
+// revoked for reuse holds the attempt: both can be undone by this attempt, and only by it.
 const RETIRE_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'revoked' end
-if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'EXAT', ARGV[2]) then return 'rotated' end
-redis.call('SET', KEYS[1], '1', 'EXAT', ARGV[3])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+if ARGV[4] == 'retire' and redis.call('SET', KEYS[2], 'p:' .. now .. ':' .. ARGV[1], 'NX', 'EXAT', ARGV[2]) then
+  return 'rotated'
+end
+local value = redis.call('GET', KEYS[2])
+if not value then return 'unused' end
+local since = tonumber(string.match(value, '^p:(%d+):'))
+if since and now - since < tonumber(ARGV[5]) then return 'pending' end
+redis.call('SET', KEYS[1], ARGV[1], 'EXAT', ARGV[3])
 return 'reused'`;
 
-// Deletes KEYS[1] only while it holds ARGV[1]: undoes this attempt's own retirement and never another's.
+// Deletes KEYS[1] only while it holds this attempt (ARGV[1]): the attempt itself, or a retirement ending in it.
 const RELEASE_SCRIPT = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+local value = redis.call('GET', KEYS[1])
+if value and (value == ARGV[1] or string.sub(value, -(#ARGV[1] + 1)) == ':' .. ARGV[1]) then
+  return redis.call('DEL', KEYS[1])
+end
 return 0`;
 
-const RETIRE_OUTCOMES: ReadonlySet<unknown> = new Set(['rotated', 'revoked', 'reused']);
+// Marks this attempt's pending retirement done, keeping its expiry.
+const CONFIRM_SCRIPT = `
+local value = redis.call('GET', KEYS[1])
+if value and string.sub(value, 1, 2) == 'p:' and string.sub(value, -(#ARGV[1] + 1)) == ':' .. ARGV[1] then
+  redis.call('SET', KEYS[1], 'd:' .. ARGV[1], 'KEEPTTL')
+  return 1
+end
+return 0`;
+
+const RETIRE_OUTCOMES: ReadonlySet<unknown> = new Set(['rotated', 'revoked', 'reused', 'pending', 'unused']);
 
 /** A reply that is not what Redis answers to the command sent: a client or proxy that changed the command. */
 class UnexpectedReplyError extends Error {
@@ -182,15 +205,25 @@ export class RedisRevocationStore implements RevocationStore {
   }
 
   async retire(request: RetireRequest): Promise<StoreRetireOutcome> {
-    const { familyKey, retiredKey, attempt } = request;
+    const { familyKey, retiredKey, attempt, mode } = request;
     const now = Math.floor(Date.now() / 1000) + 1;
     const retiredUntil = Math.max(Math.ceil(request.retiredUntil), now);
     const familyUntil = Math.max(Math.ceil(request.familyUntil), now);
     const keys = [this.#prefix + familyKey, this.#prefix + retiredKey];
     return this.#run('retire', async () => {
-      const reply = await this.#send(['EVAL', RETIRE_SCRIPT, '2', ...keys, attempt, String(retiredUntil), String(familyUntil)], keys[0], false);
-      if (!RETIRE_OUTCOMES.has(reply)) throw new UnexpectedReplyError('EVAL (retire)', 'rotated, revoked or reused');
+      const reply = await this.#send(['EVAL', RETIRE_SCRIPT, '2', ...keys, attempt, String(retiredUntil), String(familyUntil),
+        mode, String(Math.ceil(request.pendingMs))], keys[0], false);
+      if (!RETIRE_OUTCOMES.has(reply)) throw new UnexpectedReplyError('EVAL (retire)', 'rotated, revoked, reused, pending or unused');
       return reply as StoreRetireOutcome;
+    });
+  }
+
+  async confirm(retiredKey: string, attempt: string): Promise<void> {
+    const full = this.#prefix + retiredKey;
+    await this.#run('confirm', async () => {
+      if (typeof await this.#send(['EVAL', CONFIRM_SCRIPT, '1', full, attempt], full, false) !== 'number') {
+        throw new UnexpectedReplyError('EVAL (confirm)', 'a count');
+      }
     });
   }
 }

@@ -26,22 +26,32 @@ export interface RevocationStore {
    */
   release?(key: string, attempt?: string): Promise<void>;
   /**
-   * The whole store step of a rotation in one atomic step (one Redis command): 'revoked' when the family is revoked,
-   * else 'rotated' when `retiredKey` was set to `attempt`, else the family is revoked and the answer is 'reused'.
-   * Stores without it get `isRevoked`, `use` and `revoke` in sequence.
+   * The store step of a rotation, or of the reuse check of a retired refresh token, in one atomic step (one Redis
+   * command). 'revoked' when the family is revoked. In mode 'retire': 'rotated' when `retiredKey` was free and now
+   * holds this attempt, pending until `confirm`. Otherwise, when `retiredKey` holds an attempt still pending (younger
+   * than `pendingMs`: its caller may have been answered 503 and its undoing be on the way), 'pending'; else the family
+   * is revoked (its entry holding `attempt`) and the answer is 'reused'. In mode 'check', 'unused' when `retiredKey`
+   * is free. `release(key, attempt)` undoes this attempt's writes, and only them. Stores without it get `isRevoked`,
+   * `use` and `revoke` in sequence.
    */
   retire?(request: RetireRequest): Promise<StoreRetireOutcome>;
+  /** Marks this attempt's retirement done: a presentation of the token from now on is reuse. */
+  confirm?(retiredKey: string, attempt: string): Promise<void>;
 }
 
 /** What `RevocationStore.retire` is asked to do (times in seconds since the epoch). */
 export interface RetireRequest {
+  /** 'retire' for a rotation; 'check' for a guard that found the token's rid retired. */
+  readonly mode: 'retire' | 'check';
   readonly familyKey: string;
   readonly retiredKey: string;
-  /** A random value of this rotation attempt: a late write of one attempt is told apart from another's. */
+  /** A random value of this attempt: a late write of one attempt is told apart from another's. */
   readonly attempt: string;
   readonly retiredUntil: number;
   readonly familyUntil: number;
+  /** How long (milliseconds) an unconfirmed retirement counts as pending rather than done. */
+  readonly pendingMs: number;
 }
 
 /** What a store's `retire` answers. */
-export type StoreRetireOutcome = 'rotated' | 'revoked' | 'reused';
+export type StoreRetireOutcome = 'rotated' | 'revoked' | 'reused' | 'pending' | 'unused';

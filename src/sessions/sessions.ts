@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { TokenType } from '../claims';
 import type { JWT } from '../token/jwt';
-import type { RevocationStore } from './revocation-store';
+import type { RetireRequest, RevocationStore } from './revocation-store';
 
 /**
  * The store keys. A family is every refresh token descended from one login (`fam`); `used:` marks a retired rid.
@@ -19,6 +19,13 @@ const storeKey = {
   authToken: (jti: string, family?: string): string => family === undefined ? `jti:{${jti}}` : `jti:{${family}}:${jti}`,
   retired: (family: string, rid: string): string => `used:{${family}}:${rid}`,
 } as const;
+
+/** How often, and from how long a pause on, the undoing of a timed-out rotation is tried again (about 30 s in all). */
+const RELEASE_RETRIES = 7;
+const RELEASE_RETRY_MS = 250;
+
+/** A random value naming one attempt (a rotation, a reuse check) in the store. */
+const newAttempt = (): string => randomBytes(12).toString('base64url');
 
 /** What a sessions module is built from, checked by the configuration. */
 export interface SessionsOptions {
@@ -84,6 +91,9 @@ export interface Sessions {
 /** Builds the sessions module of one configuration. */
 export function createSessions(options: SessionsOptions): Sessions {
   const { store, timeoutMs, leeway, refreshMaxAge } = options;
+  // An unconfirmed retirement stays pending while its undoing may still be on the way (the timeout, then the retries
+  // of the release); after that it counts as done, so that a lost confirmation never hides a reuse for long.
+  const pendingMs = timeoutMs + RELEASE_RETRY_MS * 2 ** (RELEASE_RETRIES + 1);
 
   /**
    * Runs store work within the timeout: 'unavailable' when it fails or is late. `afterTimeout` receives the result
@@ -128,6 +138,31 @@ export function createSessions(options: SessionsOptions): Sessions {
     return store.revoke(storeKey.family(family), familyRevokedUntil(token));
   }
 
+  /**
+   * Undoes an attempt's write (compare-and-delete: never another attempt's), tried again a few times when the store is
+   * away, since the write it undoes may still land when the connection comes back.
+   */
+  function releaseAttempt(key: string, attempt: string, tries = 0): void {
+    store.release?.(key, attempt).catch(() => {
+      if (tries >= RELEASE_RETRIES) return;
+      setTimeout(() => releaseAttempt(key, attempt, tries + 1), RELEASE_RETRY_MS * 2 ** tries).unref();
+    });
+  }
+
+  /** What the store's `retire` is asked, for `token` of `family`. */
+  function retireRequest(mode: RetireRequest['mode'], token: JWT, family: string, attempt: string): RetireRequest {
+    return {
+      mode,
+      familyKey: storeKey.family(family),
+      retiredKey: retiredKey(token),
+      attempt,
+      // The token verifies until exp + leeway, so it stays retired as long.
+      retiredUntil: (token.exp as number) + leeway,
+      familyUntil: familyRevokedUntil(token),
+      pendingMs,
+    };
+  }
+
   const retiredKey = (token: JWT): string => storeKey.retired(familyOf(token) as string, token.claims.rid as string);
 
   return Object.freeze({
@@ -140,14 +175,35 @@ export function createSessions(options: SessionsOptions): Sessions {
       if (token.tokenType !== TokenType.REFRESH) {
         return withinTimeout(async () => (await store.isRevoked(keys) ? 'revoked' as const : 'valid' as const));
       }
-      // One command for the usual answer (neither the family revoked nor the rid retired: same hash tag, one slot);
-      // only a token that is one of both is looked at again.
+      const family = familyOf(token) as string;
+      const { retire } = store;
+      if (retire === undefined) {
+        return withinTimeout(async () => {
+          if (!await store.isRevoked([...keys, retiredKey(token)])) return 'valid' as const;
+          if (await store.isRevoked(keys)) return 'revoked' as const;
+          // A retired refresh token presented anywhere is a reuse: the family goes, not only this request.
+          await revokeFamily(token, family);
+          return 'revoked' as const;
+        });
+      }
+      const attempt = newAttempt();
+      let gaveUp = false;
+      let asked = false;
       return withinTimeout(async () => {
+        // One command for the usual answer (neither the family revoked nor the rid retired: same hash tag, one slot);
+        // only a token that is one of both is looked at again.
         if (!await store.isRevoked([...keys, retiredKey(token)])) return 'valid' as const;
-        if (await store.isRevoked(keys)) return 'revoked' as const;
-        // A retired refresh token presented anywhere is a reuse: the family goes, not only this request.
-        await revokeFamily(token, familyOf(token) as string);
-        return 'revoked' as const;
+        // A check answered 503 decides nothing (a real reuse is caught when its presenter comes back).
+        if (gaveUp) return 'unavailable' as const;
+        asked = true;
+        // A retired refresh token presented anywhere is a reuse, and the family goes; unless its retirement is still
+        // pending: that rotation may have been answered 503, and this be the client's retry (503: try again).
+        const outcome = await retire.call(store, retireRequest('check', token, family, attempt));
+        if (outcome === 'unused') return 'valid' as const;
+        return outcome === 'pending' ? 'unavailable' as const : 'revoked' as const;
+      }, undefined, () => {
+        gaveUp = true;
+        if (asked) releaseAttempt(storeKey.family(family), attempt);
       });
     },
 
@@ -161,26 +217,27 @@ export function createSessions(options: SessionsOptions): Sessions {
     async retire(token: JWT): Promise<RotationOutcome> {
       const family = familyOf(token) as string;
       const usedKey = retiredKey(token);
-      // The token verifies until exp + leeway, so it stays retired as long.
-      const expiresAt = (token.exp as number) + leeway;
-      // This attempt's own value: undoing a late write of this attempt never undoes another attempt's rotation.
-      const attempt = randomBytes(12).toString('base64url');
+      const attempt = newAttempt();
       const { retire } = store;
       if (retire !== undefined) {
-        return withinTimeout(
-          () => retire.call(store, {
-            familyKey: storeKey.family(family),
-            retiredKey: usedKey,
-            attempt,
-            retiredUntil: expiresAt,
-            familyUntil: familyRevokedUntil(token),
-          }),
-          undefined,
-          // Sent at once, not when the late answer arrives: on the same connection it runs right after the pending
-          // retirement and before the client's retry can read it (issue 15: a retry taken as reuse ended the login).
-          () => void store.release?.(usedKey, attempt).catch(() => undefined),
-        );
+        return withinTimeout(async () => {
+          const outcome = await retire.call(store, retireRequest('retire', token, family, attempt));
+          if (outcome === 'rotated') {
+            // Done before the answer: from now on this token presented again is reuse, on every instance.
+            await store.confirm?.(usedKey, attempt);
+            return 'rotated' as const;
+          }
+          // Pending: another attempt of this token is under way or was answered 503; the client tries again.
+          return outcome === 'pending' ? 'unavailable' as const : outcome === 'unused' ? 'revoked' as const : outcome;
+        }, undefined, () => {
+          // An attempt answered 503 must leave nothing behind, whenever its writes land (issue 15: 10 of 10 logins
+          // lost). Sent at once, not when the late answer arrives: on the same connection it runs after them.
+          releaseAttempt(usedKey, attempt);
+          releaseAttempt(storeKey.family(family), attempt);
+        });
       }
+      // The token verifies until exp + leeway, so it stays retired as long.
+      const expiresAt = (token.exp as number) + leeway;
       return withinTimeout(async () => {
         if (await store.isRevoked([storeKey.family(family)])) return 'revoked' as const;
         if (await store.use(usedKey, expiresAt, attempt)) return 'rotated' as const;

@@ -6,7 +6,7 @@
 import { channel } from 'node:diagnostics_channel';
 
 /** The store operations a failure can come from. */
-export type StoreOperation = 'revoke' | 'isRevoked' | 'use' | 'release' | 'retire' | 'selfCheck';
+export type StoreOperation = 'revoke' | 'isRevoked' | 'use' | 'release' | 'retire' | 'confirm' | 'selfCheck';
 
 /** What is reported about one store failure. */
 export interface StoreFailure {
