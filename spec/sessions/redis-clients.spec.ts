@@ -57,7 +57,7 @@ describe('RedisRevocationStore clients: node-redis and ioredis, replies checked,
       // The others are reuse (401), or 503 while the winner's retirement is still pending: tried again, reuse.
       expect(statuses.slice(1), 'one rotation wins').to.satisfy((rest: number[]) => rest.every((status) => status === 401 || status === 503));
       for (const reply of replies.filter((one) => one.status === 503)) {
-        expect(reply.headers['retry-after']).to.equal('1');
+        expect(Number(reply.headers['retry-after'])).to.be.within(1, 3);
         expect((await app.refresh(session.refreshToken.signed)).status, 'tried again: reuse').to.equal(401);
       }
       expect((await app.refresh((replies.find((reply) => reply.status === 200)?.json as { refreshToken: string }).refreshToken)).status,

@@ -7,6 +7,7 @@ import { currentContext, inOtherRequestsContext, runWithContext, runWithoutConte
 import { staleRejection, TokenGuard } from './guard';
 import { useGuardBefore } from './inherited-guards';
 import { answerConfigError, answerRejection, challengeBeforeThrow, type NextFunction, type ResponseLike } from './respond';
+import './manager-errors';
 import { REJECTIONS, toHttpError, type Rejection } from '../authorize/rejections';
 import type { RequestLike } from './extract-token';
 import { authorize, normaliseRequirement, type RequireTokenOptions } from '../authorize/requirement';
