@@ -140,6 +140,28 @@ describe('RedisRevocationStore clients: node-redis and ioredis, replies checked,
     }
   });
 
+  it('security: the retire script: pending until confirmed; a pending one is not reuse; one never confirmed in time is free again and its confirm is refused', async () => {
+    const store = new RedisRevocationStore(nodeRedis, { prefix: `${redis.prefix}script:` });
+    const at = Date.now() / 1000 + 60;
+    const request = (mode: 'retire' | 'check', attempt: string) => ({
+      mode, familyKey: 'fam:{f1}', retiredKey: 'used:{f1}:r1', attempt, retiredUntil: at, familyUntil: at, pendingMs: 300,
+    });
+    expect(await store.retire(request('check', 'c0')), 'never retired').to.equal('unused');
+    expect(await store.retire(request('retire', 'a1'))).to.equal('rotated');
+    expect(await store.retire(request('retire', 'a2')), 'a1 still pending: try again, not reuse').to.equal('pending');
+    expect(await store.retire(request('check', 'c1'))).to.equal('pending');
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    expect(await store.retire(request('check', 'c2')), 'a1 never confirmed: it delivered nothing').to.equal('unused');
+    expect(await store.retire(request('retire', 'a3')), 'free again').to.equal('rotated');
+    expect(await store.confirm('used:{f1}:r1', 'a1'), 'a1 is no longer the retirement: its tokens are never answered').to.equal(false);
+    expect(await store.confirm('used:{f1}:r1', 'a3')).to.equal(true);
+    await store.release('used:{f1}:r1', 'a1');
+    expect(await store.retire(request('check', 'c3')), 'another attempt\'s release undoes nothing; confirmed: reuse').to.equal('reused');
+    expect(await store.isRevoked(['fam:{f1}'])).to.equal(true);
+    await store.release('fam:{f1}', 'c3');
+    expect(await store.isRevoked(['fam:{f1}']), 'the check\'s own revocation is undone by its attempt').to.equal(false);
+  });
+
   it('refuses a prefix with a brace and an object that is no Redis client, saying why', () => {
     expect(() => new RedisRevocationStore(nodeRedis, { prefix: 'app:{x}:' })).to.throw(TypeError, /must not contain "\{" or "\}"/);
     expect(() => new RedisRevocationStore({} as never)).to.throw(TypeError, /ioredis client .* or a node-redis client/);

@@ -31,19 +31,22 @@ export interface RedisRevocationStoreOptions {
 // Redis Lua (EVAL): the store step of a rotation (ARGV[4] 'retire') or of a retired token's reuse check ('check'),
 // atomic, on the family's slot. KEYS[1] the family, KEYS[2] the retired rid; ARGV[1] this attempt's random value,
 // ARGV[2] / ARGV[3] when the rid / the family entries expire, ARGV[5] how long an unconfirmed retirement is pending
-// (by Redis's own clock: no clock skew). A retirement is 'p:<ms>:<attempt>' until confirmed 'd:<attempt>'; a family
-// revoked for reuse holds the attempt: both can be undone by this attempt, and only by it.
+// (by Redis's own clock: no clock skew). A retirement is 'p:<ms>:<attempt>' until confirmed 'd:<attempt>'; one never
+// confirmed in time delivered no tokens (its rotation was answered 503), so it is free again. A family revoked for
+// reuse holds the attempt. Each write can be undone by its attempt, and only by it.
 const RETIRE_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'revoked' end
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-if ARGV[4] == 'retire' and redis.call('SET', KEYS[2], 'p:' .. now .. ':' .. ARGV[1], 'NX', 'EXAT', ARGV[2]) then
+local value = redis.call('GET', KEYS[2])
+local since = value and tonumber(string.match(value, '^p:(%d+):'))
+local free = not value or (since and now - since >= tonumber(ARGV[5]))
+if free then
+  if ARGV[4] ~= 'retire' then return 'unused' end
+  redis.call('SET', KEYS[2], 'p:' .. now .. ':' .. ARGV[1], 'EXAT', ARGV[2])
   return 'rotated'
 end
-local value = redis.call('GET', KEYS[2])
-if not value then return 'unused' end
-local since = tonumber(string.match(value, '^p:(%d+):'))
-if since and now - since < tonumber(ARGV[5]) then return 'pending' end
+if since then return 'pending' end
 redis.call('SET', KEYS[1], ARGV[1], 'EXAT', ARGV[3])
 return 'reused'`;
 
@@ -55,7 +58,7 @@ if value and (value == ARGV[1] or string.sub(value, -(#ARGV[1] + 1)) == ':' .. A
 end
 return 0`;
 
-// Marks this attempt's pending retirement done, keeping its expiry.
+// Marks this attempt's pending retirement done, keeping its expiry; 0 when it is no longer this attempt's.
 const CONFIRM_SCRIPT = `
 local value = redis.call('GET', KEYS[1])
 if value and string.sub(value, 1, 2) == 'p:' and string.sub(value, -(#ARGV[1] + 1)) == ':' .. ARGV[1] then
@@ -218,12 +221,12 @@ export class RedisRevocationStore implements RevocationStore {
     });
   }
 
-  async confirm(retiredKey: string, attempt: string): Promise<void> {
+  async confirm(retiredKey: string, attempt: string): Promise<boolean> {
     const full = this.#prefix + retiredKey;
-    await this.#run('confirm', async () => {
-      if (typeof await this.#send(['EVAL', CONFIRM_SCRIPT, '1', full, attempt], full, false) !== 'number') {
-        throw new UnexpectedReplyError('EVAL (confirm)', 'a count');
-      }
+    return this.#run('confirm', async () => {
+      const reply = await this.#send(['EVAL', CONFIRM_SCRIPT, '1', full, attempt], full, false);
+      if (reply !== 0 && reply !== 1) throw new UnexpectedReplyError('EVAL (confirm)', '0 or 1');
+      return reply === 1;
     });
   }
 }

@@ -27,16 +27,19 @@ export interface RevocationStore {
   release?(key: string, attempt?: string): Promise<void>;
   /**
    * The store step of a rotation, or of the reuse check of a retired refresh token, in one atomic step (one Redis
-   * command). 'revoked' when the family is revoked. In mode 'retire': 'rotated' when `retiredKey` was free and now
-   * holds this attempt, pending until `confirm`. Otherwise, when `retiredKey` holds an attempt still pending (younger
-   * than `pendingMs`: its caller may have been answered 503 and its undoing be on the way), 'pending'; else the family
-   * is revoked (its entry holding `attempt`) and the answer is 'reused'. In mode 'check', 'unused' when `retiredKey`
-   * is free. `release(key, attempt)` undoes this attempt's writes, and only them. Stores without it get `isRevoked`,
-   * `use` and `revoke` in sequence.
+   * command). 'revoked' when the family is revoked. When `retiredKey` is free (never retired, or retired by an attempt
+   * that was not confirmed within `pendingMs`, which therefore delivered no tokens): in mode 'retire' it now holds this
+   * attempt, pending until `confirm`, and the answer is 'rotated'; in mode 'check', 'unused'. When it holds an attempt
+   * still pending (its caller may have been answered 503 and its undoing be on the way): 'pending'. Otherwise the
+   * family is revoked (its entry holding `attempt`) and the answer is 'reused'. `release(key, attempt)` undoes this
+   * attempt's writes, and only them. Stores without it get `isRevoked`, `use` and `revoke` in sequence.
    */
   retire?(request: RetireRequest): Promise<StoreRetireOutcome>;
-  /** Marks this attempt's retirement done: a presentation of the token from now on is reuse. */
-  confirm?(retiredKey: string, attempt: string): Promise<void>;
+  /**
+   * Marks this attempt's retirement done: from now on the token presented again is reuse. `false` when the
+   * retirement is no longer this attempt's (it was not confirmed in time): the rotation must not answer its tokens.
+   */
+  confirm?(retiredKey: string, attempt: string): Promise<boolean>;
 }
 
 /** What `RevocationStore.retire` is asked to do (times in seconds since the epoch). */

@@ -24,6 +24,9 @@ const storeKey = {
 const RELEASE_RETRIES = 7;
 const RELEASE_RETRY_MS = 250;
 
+/** How much longer than the store timeout an unconfirmed retirement counts as pending. */
+const PENDING_MARGIN_MS = 1000;
+
 /** A random value naming one attempt (a rotation, a reuse check) in the store. */
 const newAttempt = (): string => randomBytes(12).toString('base64url');
 
@@ -91,13 +94,14 @@ export interface Sessions {
 /** Builds the sessions module of one configuration. */
 export function createSessions(options: SessionsOptions): Sessions {
   const { store, timeoutMs, leeway, refreshMaxAge } = options;
-  // An unconfirmed retirement stays pending while its undoing may still be on the way (the timeout, then the retries
-  // of the release); after that it counts as done, so that a lost confirmation never hides a reuse for long.
-  const pendingMs = timeoutMs + RELEASE_RETRY_MS * 2 ** (RELEASE_RETRIES + 1);
+  // An unconfirmed retirement stays pending while its rotation may still answer (within the timeout); after that its
+  // rotation was answered 503 and delivered nothing, so the rid is free again. A second of margin for timers that
+  // fire late; a confirmation that comes later still is refused (confirm answers false), never answered.
+  const pendingMs = timeoutMs + PENDING_MARGIN_MS;
 
   /**
-   * Runs store work within the timeout: 'unavailable' when it fails or is late. `afterTimeout` receives the result
-   * of work that finished after its caller was already answered.
+   * Runs store work within the timeout: 'unavailable' when it fails or is late. `onTimeout` runs once when it is
+   * given up on (late or failed); `afterTimeout` receives the result of work that finished after that.
    */
   async function withinTimeout<T>(
     work: () => Promise<T>,
@@ -108,12 +112,21 @@ export function createSessions(options: SessionsOptions): Sessions {
     let timedOut = false;
     const timeout = new Promise<'unavailable'>((resolve) => {
       timer = setTimeout(() => {
-        timedOut = true;
-        onTimeout?.();
+        if (!timedOut) {
+          timedOut = true;
+          onTimeout?.();
+        }
         resolve('unavailable');
       }, timeoutMs);
     });
-    const running = (async () => work())().catch(() => 'unavailable' as const);
+    // A failed store call may have run all the same (its reply lost): given up on, like a late one.
+    const running = (async () => work())().catch(() => {
+      if (!timedOut) {
+        timedOut = true;
+        onTimeout?.();
+      }
+      return 'unavailable' as const;
+    });
     if (afterTimeout) void running.then((late) => timedOut && afterTimeout(late));
     try {
       return await Promise.race([running, timeout]);
@@ -223,9 +236,9 @@ export function createSessions(options: SessionsOptions): Sessions {
         return withinTimeout(async () => {
           const outcome = await retire.call(store, retireRequest('retire', token, family, attempt));
           if (outcome === 'rotated') {
-            // Done before the answer: from now on this token presented again is reuse, on every instance.
-            await store.confirm?.(usedKey, attempt);
-            return 'rotated' as const;
+            // Done before the answer: from now on this token presented again is reuse, on every instance. Not done
+            // (taken over after pendingMs): these tokens are never answered, so there is one live chain only.
+            return await store.confirm?.(usedKey, attempt) === false ? 'unavailable' as const : 'rotated' as const;
           }
           // Pending: another attempt of this token is under way or was answered 503; the client tries again.
           return outcome === 'pending' ? 'unavailable' as const : outcome === 'unused' ? 'revoked' as const : outcome;
