@@ -16,7 +16,15 @@ export interface StoreFailure {
   readonly message: string;
 }
 
-/** The diagnostics channel store failures are published on. */
+/**
+ * The diagnostics channel store failures are published on (a `StoreFailure` per failure).
+ *
+ * @example
+ * ```ts
+ * import { subscribe } from 'node:diagnostics_channel';
+ * subscribe(STORE_CHANNEL, (failure) => logger.warn({ storeFailure: failure }, 'revocation store failed'));
+ * ```
+ */
 export const STORE_CHANNEL = 'routing-controllers-jwt:store';
 
 const storeChannel = channel(STORE_CHANNEL);
