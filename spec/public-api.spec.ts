@@ -12,11 +12,11 @@ const EXPORTS = [
   'JWT_JWKSMAXAGE', 'JWT_JWKSTIMEOUT', 'JWT_JWKSURL', 'JWT_KEYS', 'JWT_LEEWAY', 'JWT_PUBLICKEY', 'JWT_REFRESHMAXAGE',
   'JWT_RESOURCEMETADATA', 'JWT_REVOCATIONSTORE', 'JWT_REVOCATIONTIMEOUT', 'JWT_SECRET', 'JwtAuthError',
   'MAX_TOKEN_LENGTH', 'MemoryRevocationStore', 'MissingConfigError', 'MissingSignerError', 'NoTokenContextError',
-  'ParamBinding', 'RESERVED_CLAIMS', 'RedisRevocationStore', 'RequireToken', 'TokenForbiddenError', 'TokenType',
-  'TokenUnauthorizedError', 'TokenUnavailableError', 'accessTokenHash', 'checkDpopProof', 'clearSessionCookies',
-  'clientCertificateThumbprint', 'createDpopNonces', 'currentToken', 'dpopKeyOf', 'getCurrentToken', 'jwkThumbprint',
-  'keepAliveErrorSink', 'param', 'requireToken', 'serveJwks', 'serveResourceMetadata', 'sessionCookieOptions',
-  'setSessionCookies', 'thumbprint',
+  'ParamBinding', 'RESERVED_CLAIMS', 'RedisRevocationStore', 'RequireToken', 'STORE_CHANNEL', 'TokenForbiddenError',
+  'TokenType', 'TokenUnauthorizedError', 'TokenUnavailableError', 'accessTokenHash', 'checkDpopProof',
+  'clearSessionCookies', 'clientCertificateThumbprint', 'createDpopNonces', 'currentToken', 'dpopKeyOf',
+  'getCurrentToken', 'jwkThumbprint', 'keepAliveErrorSink', 'param', 'requireToken', 'serveJwks',
+  'serveResourceMetadata', 'sessionCookieOptions', 'setSessionCookies', 'thumbprint',
 ];
 
 /** AuthManager's public instance members. */

@@ -47,6 +47,19 @@ const JKT = /^[A-Za-z0-9_-]{43}$/;
 /** A random 128-bit id, base64url. */
 const randomId = (): string => randomBytes(16).toString('base64url');
 
+/** The headers-carrying error the manager throws. */
+type ManagerError = TokenUnauthorizedError | TokenForbiddenError | TokenUnavailableError;
+
+// Set by the HTTP layer (http/manager-errors.ts; this file may not import it): called with every 503 the manager is
+// about to throw, so that its Retry-After reaches the response of the request it runs for, which routing-controllers'
+// default error handler would answer without the error's headers.
+let beforeUnavailable: (error: ManagerError) => void = () => undefined;
+
+/** Registers the HTTP layer's hook for the 503s the manager throws (`rotate`, `revoke`, `isRevoked` in an action). */
+export function onManagerUnavailable(hook: (error: ManagerError) => void): void {
+  beforeUnavailable = hook;
+}
+
 /** Managers attached to the app (or config object) they were initialised with, for `@RequireToken` to find. */
 const attached = new WeakMap<object, AuthManager>();
 
@@ -257,8 +270,10 @@ export class AuthManager {
     return result.token;
   }
 
-  #error(rejection: Rejection, runtime: Runtime): TokenUnauthorizedError | TokenForbiddenError | TokenUnavailableError {
-    return toHttpError(rejection, runtime.realm);
+  #error(rejection: Rejection, runtime: Runtime): ManagerError {
+    const error = toHttpError(rejection, runtime.realm);
+    if (error.httpCode === 503) beforeUnavailable(error);
+    return error;
   }
 
   /** The revocation store (in memory unless `JWT_REVOCATIONSTORE` names another), shared by its configuration. */

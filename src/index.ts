@@ -87,9 +87,11 @@ export { DEFAULT_CSRF_HEADER, type RequireTokenOptions } from './authorize/requi
 export type { DpopMode } from './authorize/dpop-option';
 
 // Sessions: revocation stores.
-export type { RevocationStore } from './sessions/revocation-store';
+export type { RetireRequest, RevocationStore, StoreRetireOutcome } from './sessions/revocation-store';
 export { MemoryRevocationStore } from './sessions/memory-revocation-store';
 export { RedisRevocationStore, type RedisLikeClient, type RedisRevocationStoreOptions } from './sessions/redis-revocation-store';
+export type { IoredisLikeClient, NodeRedisClusterLikeClient, NodeRedisLikeClient } from './sessions/redis-commands';
+export { STORE_CHANNEL, type StoreFailure, type StoreOperation } from './sessions/store-failures';
 
 // The current token.
 export { currentToken, getCurrentToken } from './context';

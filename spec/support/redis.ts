@@ -58,16 +58,28 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** How a `RedisServerProcess` differs from a plain standalone server. */
+export interface RedisServerOptions {
+  /** Appended to the command line. */
+  readonly args?: readonly string[];
+  /** A configuration file, passed first. */
+  readonly configFile?: string;
+}
+
 /** A `redis-server` child process this run started: no persistence, loopback only. */
 export class RedisServerProcess {
   #child: ChildProcess | null = null;
   #output = '';
 
-  private constructor(readonly port: number) {}
+  private constructor(readonly port: number, private readonly options: RedisServerOptions = {}) {}
 
-  /** Starts a server on `port` (a free one by default) and waits until it answers PING. */
-  static async start(port?: number): Promise<RedisServerProcess> {
-    const server = new RedisServerProcess(port ?? (await freePort()));
+  /**
+   * Starts a server on `port` (a free one by default) and waits until it answers PING. `options.args` are appended to
+   * the command line (later settings win): cluster mode, a replica, persistence; `options.configFile` comes first
+   * (a sentinel needs a writable one).
+   */
+  static async start(port?: number, options: RedisServerOptions = {}): Promise<RedisServerProcess> {
+    const server = new RedisServerProcess(port ?? (await freePort()), options);
     await server.start();
     return server;
   }
@@ -80,11 +92,13 @@ export class RedisServerProcess {
   async start(): Promise<void> {
     if (this.#child !== null) return;
     const child = spawn('redis-server', [
+      ...(this.options.configFile === undefined ? [] : [this.options.configFile]),
       '--port', String(this.port),
       '--bind', REDIS_HOST,
       '--save', '',
       '--appendonly', 'no',
       '--protected-mode', 'yes',
+      ...(this.options.args ?? []),
     ], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.#child = child;
     this.#output = '';

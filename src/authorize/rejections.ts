@@ -5,6 +5,7 @@
  */
 import { TokenForbiddenError, TokenUnauthorizedError, TokenUnavailableError, type RejectionBody, type RejectionCode } from '../errors';
 import type { InvalidTokenReason } from '../token/verify';
+import { retryAfterSeconds } from './retry-after';
 
 /** One way a request can be refused. */
 export interface Rejection {
@@ -61,10 +62,10 @@ export const REJECTIONS = Object.freeze({
   scopeMismatch: reject(403, 'ERR_TOKEN_FORBIDDEN_SCOPE', 'The token does not carry the required scope', 'insufficient_scope'),
 } satisfies Record<string, Rejection> & Record<InvalidTokenReason, Rejection>);
 
-/** The headers of a rejection's answer: the RFC 6750 challenge, or `Retry-After` for a 503. */
+/** The headers of a rejection's answer: the RFC 6750 challenge, or `Retry-After` (1 to 3 s, jittered) for a 503. */
 export function rejectionHeaders(rejection: Rejection, realm: string | undefined): Record<string, string> {
   if (rejection.headers !== undefined) return { ...rejection.headers };
-  if (rejection.status === 503) return { 'Retry-After': '1' };
+  if (rejection.status === 503) return { 'Retry-After': retryAfterSeconds() };
   // A 403 that is not about the token's scope (a missing CSRF value) is no bearer challenge.
   if (rejection.status === 403 && rejection.bearerError === undefined) return {};
   return { 'WWW-Authenticate': wwwAuthenticate(rejection, realm) };

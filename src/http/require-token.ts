@@ -8,6 +8,7 @@ import { staleRejection, TokenGuard } from './guard';
 import { preventCaching } from './no-store';
 import { useGuardBefore } from './inherited-guards';
 import { answerConfigError, answerRejection, challengeBeforeThrow, type NextFunction, type ResponseLike } from './respond';
+import './manager-errors';
 import { REJECTIONS, toHttpError, type Rejection } from '../authorize/rejections';
 import type { RequestLike } from './extract-token';
 import { authorize, normaliseRequirement, type RequireTokenOptions } from '../authorize/requirement';

@@ -1,9 +1,9 @@
 /** The default revocation store: one process's memory. */
-import type { RevocationStore } from './revocation-store';
+import type { RetireRequest, RevocationStore, StoreRetireOutcome } from './revocation-store';
 
 /** The default store: one process's memory, bounded by dropping expired entries as it goes. */
 export class MemoryRevocationStore implements RevocationStore {
-  readonly #entries = new Map<string, number>();
+  readonly #entries = new Map<string, { expiresAt: number; value: string }>();
   #nextSweep = 0;
 
   /** How many entries are kept now (expired ones included until the next sweep). */
@@ -11,9 +11,14 @@ export class MemoryRevocationStore implements RevocationStore {
     return this.#entries.size;
   }
 
+  #live(key: string): { expiresAt: number; value: string } | undefined {
+    const entry = this.#entries.get(key);
+    return entry !== undefined && entry.expiresAt > Date.now() / 1000 ? entry : undefined;
+  }
+
   async revoke(key: string, expiresAt: number): Promise<void> {
     this.#sweep();
-    this.#entries.set(key, Math.max(expiresAt, this.#entries.get(key) ?? 0));
+    this.#entries.set(key, { expiresAt: Math.max(expiresAt, this.#entries.get(key)?.expiresAt ?? 0), value: '1' });
   }
 
   async isRevoked(keys: readonly string[]): Promise<boolean> {
@@ -21,20 +26,41 @@ export class MemoryRevocationStore implements RevocationStore {
   }
 
   isRevokedNow(keys: readonly string[]): boolean {
-    const now = Date.now() / 1000;
-    return keys.some((key) => (this.#entries.get(key) ?? 0) > now);
+    return keys.some((key) => this.#live(key) !== undefined);
   }
 
-  async use(key: string, expiresAt: number): Promise<boolean> {
+  async use(key: string, expiresAt: number, attempt = '1'): Promise<boolean> {
     // Check and set with no await between them: of concurrent uses, exactly one wins.
-    if ((this.#entries.get(key) ?? 0) > Date.now() / 1000) return false;
+    if (this.#live(key) !== undefined) return false;
     this.#sweep();
-    this.#entries.set(key, expiresAt);
+    this.#entries.set(key, { expiresAt, value: attempt });
     return true;
   }
 
-  async release(key: string): Promise<void> {
-    this.#entries.delete(key);
+  async release(key: string, attempt?: string): Promise<void> {
+    const value = this.#entries.get(key)?.value;
+    if (attempt === undefined || value === attempt || value?.endsWith(`:${attempt}`) === true) this.#entries.delete(key);
+  }
+
+  // No await between the check and the write: the decision is atomic, and the retirement done at once (this store
+  // never answers late, so nothing is ever pending here).
+  async retire(request: RetireRequest): Promise<StoreRetireOutcome> {
+    if (this.isRevokedNow([request.familyKey])) return 'revoked';
+    const retired = this.#live(request.retiredKey) !== undefined;
+    if (!retired && request.mode === 'check') return 'unused';
+    if (!retired) {
+      this.#sweep();
+      this.#entries.set(request.retiredKey, { expiresAt: request.retiredUntil, value: `d:${request.attempt}` });
+      return 'rotated';
+    }
+    this.#sweep();
+    this.#entries.set(request.familyKey, { expiresAt: request.familyUntil, value: request.attempt });
+    return 'reused';
+  }
+
+  async confirm(): Promise<boolean> {
+    // Retirements are done when written.
+    return true;
   }
 
   // Drops expired entries at most once a minute, so that memory follows the live tokens only.
@@ -42,6 +68,6 @@ export class MemoryRevocationStore implements RevocationStore {
     const now = Date.now() / 1000;
     if (now < this.#nextSweep) return;
     this.#nextSweep = now + 60;
-    for (const [key, expiresAt] of this.#entries) if (expiresAt <= now) this.#entries.delete(key);
+    for (const [key, { expiresAt }] of this.#entries) if (expiresAt <= now) this.#entries.delete(key);
   }
 }

@@ -1,41 +1,163 @@
 /**
  * A revocation store in Redis, shared by every instance of a service. Entries expire with the token they concern
- * (`SET ... EXAT`), and `use` is one atomic `SET ... NX`. Any client with ioredis's `set`/`exists` signatures works;
- * the library does not depend on one.
+ * (`SET ... EXAT`), `use` is one atomic `SET ... NX`, and a rotation is one Lua script (check the family, retire the
+ * refresh token with this attempt's value, or revoke the family on reuse). Standalone Redis, Sentinel and Cluster
+ * work: the sessions module puts one hash tag per family in every key of a token, so each check is one command on
+ * one slot. ioredis and node-redis clients both work (see `RedisLikeClient`); the library depends on neither.
  */
-import type { RevocationStore } from './revocation-store';
+import { randomBytes } from 'node:crypto';
+import { commandSender, type RedisLikeClient, type SendCommand } from './redis-commands';
+import type { RetireRequest, RevocationStore, StoreRetireOutcome } from './revocation-store';
+import { reportStoreFailure, type StoreFailure, type StoreOperation } from './store-failures';
 
-/** The part of a Redis client this store uses (ioredis's signatures). */
-export interface RedisLikeClient {
-  set(key: string, value: string, expiry: 'EXAT', unixSeconds: number): Promise<unknown>;
-  set(key: string, value: string, expiry: 'EXAT', unixSeconds: number, mode: 'NX'): Promise<unknown>;
-  exists(...keys: string[]): Promise<number>;
-  del(...keys: string[]): Promise<number>;
-}
+export type { RedisLikeClient } from './redis-commands';
 
 /** Options of `RedisRevocationStore`. */
 export interface RedisRevocationStoreOptions {
-  /** Prefix of every key. @default 'rcjwt:revoked:' */
+  /**
+   * Prefix of every key. It must not contain `{` or `}`: the family's hash tag has to be the first one in the key.
+   * @default 'rcjwt:revoked:'
+   */
   prefix?: string;
+  /**
+   * Called with every store failure (a Redis error, an unexpected reply, a failed self-check); the failure names the
+   * operation and carries the error's message, never a token or a key. It is also published on the
+   * `node:diagnostics_channel` channel `routing-controllers-jwt:store`.
+   * @default undefined
+   */
+  onError?: (failure: StoreFailure) => void;
+}
+
+// Redis Lua (EVAL): the store step of a rotation (ARGV[4] 'retire') or of a retired token's reuse check ('check'),
+// atomic, on the family's slot. KEYS[1] the family, KEYS[2] the retired rid; ARGV[1] this attempt's random value,
+// ARGV[2] / ARGV[3] when the rid / the family entries expire, ARGV[5] how long an unconfirmed retirement is pending
+// (by Redis's own clock: no clock skew). A retirement is 'p:<ms>:<attempt>' until confirmed 'd:<attempt>'; one never
+// confirmed in time delivered no tokens (its rotation was answered 503), so it is free again. A family revoked for
+// reuse holds the attempt. Each write can be undone by its attempt, and only by it.
+const RETIRE_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 'revoked' end
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local value = redis.call('GET', KEYS[2])
+local since = value and tonumber(string.match(value, '^p:(%d+):'))
+local free = not value or (since and now - since >= tonumber(ARGV[5]))
+if free then
+  if ARGV[4] ~= 'retire' then return 'unused' end
+  redis.call('SET', KEYS[2], 'p:' .. now .. ':' .. ARGV[1], 'EXAT', ARGV[2])
+  return 'rotated'
+end
+if since then return 'pending' end
+redis.call('SET', KEYS[1], ARGV[1], 'EXAT', ARGV[3])
+return 'reused'`;
+
+// Deletes KEYS[1] only while it holds this attempt (ARGV[1]): the attempt itself, or a retirement ending in it.
+const RELEASE_SCRIPT = `
+local value = redis.call('GET', KEYS[1])
+if value and (value == ARGV[1] or string.sub(value, -(#ARGV[1] + 1)) == ':' .. ARGV[1]) then
+  return redis.call('DEL', KEYS[1])
+end
+return 0`;
+
+// Marks this attempt's pending retirement done, keeping its expiry; 0 when it is no longer this attempt's.
+const CONFIRM_SCRIPT = `
+local value = redis.call('GET', KEYS[1])
+if value and string.sub(value, 1, 2) == 'p:' and string.sub(value, -(#ARGV[1] + 1)) == ':' .. ARGV[1] then
+  redis.call('SET', KEYS[1], 'd:' .. ARGV[1], 'KEEPTTL')
+  return 1
+end
+return 0`;
+
+const RETIRE_OUTCOMES: ReadonlySet<unknown> = new Set(['rotated', 'revoked', 'reused', 'pending', 'unused']);
+
+/** A reply that is not what Redis answers to the command sent: a client or proxy that changed the command. */
+class UnexpectedReplyError extends Error {
+  constructor(command: string, expected: string) {
+    super(`Redis answered ${command} with an unexpected reply (expected ${expected}); is the client an ioredis or node-redis client?`);
+    this.name = 'UnexpectedReplyError';
+  }
 }
 
 /**
- * Revocations in Redis.
+ * Revocations in Redis (standalone, Sentinel or Cluster), through an ioredis or a node-redis client.
+ *
+ * Configure the client to fail fast while Redis is away, so that requests get their 503 at once instead of waiting
+ * in a queue (ioredis: `enableOfflineQueue: false`, `maxRetriesPerRequest: 1`, `commandTimeout: 500`; node-redis:
+ * `disableOfflineQueue: true`, `commandOptions` timeouts).
  *
  * @example
  * ```ts
  * import Redis from 'ioredis';
- * Container.set(JWT_REVOCATIONSTORE, new RedisRevocationStore(new Redis(process.env.REDIS_URL)));
+ * const store = new RedisRevocationStore(new Redis(process.env.REDIS_URL, { enableOfflineQueue: false }));
+ * await store.selfCheck(); // fails at start-up when the client drops NX or the expiry
+ * Container.set(JWT_REVOCATIONSTORE, store);
  * ```
  */
 export class RedisRevocationStore implements RevocationStore {
   readonly #prefix: string;
+  readonly #send: SendCommand;
+  readonly #onError: ((failure: StoreFailure) => void) | undefined;
+  #checked: Promise<void> | null = null;
 
-  constructor(
-    private readonly client: RedisLikeClient,
-    options: RedisRevocationStoreOptions = {},
-  ) {
+  /** @throws TypeError when the client is not a supported client or the prefix holds a brace. */
+  constructor(client: RedisLikeClient, options: RedisRevocationStoreOptions = {}) {
+    this.#send = commandSender(client);
     this.#prefix = options.prefix ?? 'rcjwt:revoked:';
+    if (/[{}]/.test(this.#prefix)) {
+      throw new TypeError('The RedisRevocationStore prefix must not contain "{" or "}": the key of a token family is ' +
+        'its Redis Cluster hash tag, and it must be the first one in the key');
+    }
+    this.#onError = options.onError;
+  }
+
+  /**
+   * Checks once that the client and server honour what the store relies on: `SET ... NX` refuses an existing key,
+   * `EXAT` sets an expiry, `EXISTS` counts every key. Every store operation waits for it (and fails closed when it
+   * fails); await it at start-up to fail there instead, with a message that says what is wrong.
+   *
+   * @throws Error naming the property the client or server does not honour.
+   */
+  selfCheck(): Promise<void> {
+    this.#checked ??= this.#runSelfCheck().catch((error: unknown) => {
+      this.#checked = null;
+      throw this.#report('selfCheck', error);
+    });
+    return this.#checked;
+  }
+
+  async #runSelfCheck(): Promise<void> {
+    const tag = `{self-check:${randomBytes(8).toString('hex')}}`;
+    const key = `${this.#prefix}${tag}:a`;
+    const other = `${this.#prefix}${tag}:b`;
+    const at = String(Math.ceil(Date.now() / 1000) + 30);
+    const fail = (what: string): never => {
+      throw new Error(`RedisRevocationStore self-check failed: ${what}. Refresh tokens would not be single-use ` +
+        'or revocations would never expire; use an ioredis or node-redis client against a real Redis (6.2 or later)');
+    };
+    try {
+      if (await this.#send(['SET', key, 'first', 'NX', 'EXAT', at], key, false) !== 'OK') fail('SET ... NX on a new key did not answer OK');
+      if (await this.#send(['SET', key, 'second', 'NX', 'EXAT', at], key, false) !== null) fail('SET ... NX replaced an existing key (NX is not honoured)');
+      if (await this.#send(['GET', key], key, true) !== 'first') fail('SET ... NX changed an existing value (NX is not honoured)');
+      const ttl = await this.#send(['TTL', key], key, true);
+      if (typeof ttl !== 'number' || ttl < 1 || ttl > 31) fail('SET ... EXAT left the key without its expiry (EXAT is not honoured)');
+      await this.#send(['SET', other, '1', 'EXAT', at], other, false);
+      if (await this.#send(['EXISTS', key, other], key, true) !== 2) fail('EXISTS with two keys did not count both');
+    } finally {
+      await this.#send(['DEL', key, other], key, false).catch(() => undefined);
+    }
+  }
+
+  #report(operation: StoreOperation, error: unknown): Error {
+    return reportStoreFailure(operation, error, this.#onError);
+  }
+
+  /** Runs one operation after the self-check; failures are reported, then rethrown (the caller fails closed). */
+  async #run<T>(operation: StoreOperation, work: () => Promise<T>): Promise<T> {
+    await this.selfCheck();
+    try {
+      return await work();
+    } catch (error) {
+      throw this.#report(operation, error);
+    }
   }
 
   // EXAT needs a whole second in the future; a token already expired needs no entry at all.
@@ -46,21 +168,65 @@ export class RedisRevocationStore implements RevocationStore {
 
   async revoke(key: string, expiresAt: number): Promise<void> {
     const at = this.#expiry(expiresAt);
-    if (at !== null) await this.client.set(this.#prefix + key, '1', 'EXAT', at);
+    if (at === null) return;
+    const full = this.#prefix + key;
+    await this.#run('revoke', async () => {
+      if (await this.#send(['SET', full, '1', 'EXAT', String(at)], full, false) !== 'OK') throw new UnexpectedReplyError('SET', 'OK');
+    });
   }
 
+  /** One `EXISTS` for every key: the keys of one token share a hash tag, so this is one command on one slot. */
   async isRevoked(keys: readonly string[]): Promise<boolean> {
     if (keys.length === 0) return false;
-    return (await this.client.exists(...keys.map((key) => this.#prefix + key))) > 0;
+    const full = keys.map((key) => this.#prefix + key);
+    return this.#run('isRevoked', async () => {
+      const count = await this.#send(['EXISTS', ...full], full[0], true);
+      if (typeof count !== 'number' || count < 0 || count > full.length) throw new UnexpectedReplyError('EXISTS', 'a count of keys');
+      return count > 0;
+    });
   }
 
-  async release(key: string): Promise<void> {
-    await this.client.del(this.#prefix + key);
+  async release(key: string, attempt?: string): Promise<void> {
+    const full = this.#prefix + key;
+    await this.#run('release', async () => {
+      const reply = attempt === undefined
+        ? await this.#send(['DEL', full], full, false)
+        : await this.#send(['EVAL', RELEASE_SCRIPT, '1', full, attempt], full, false);
+      if (typeof reply !== 'number') throw new UnexpectedReplyError(attempt === undefined ? 'DEL' : 'EVAL', 'a count');
+    });
   }
 
-  async use(key: string, expiresAt: number): Promise<boolean> {
+  async use(key: string, expiresAt: number, attempt = '1'): Promise<boolean> {
     const at = this.#expiry(expiresAt);
     if (at === null) return false;
-    return (await this.client.set(this.#prefix + key, '1', 'EXAT', at, 'NX')) === 'OK';
+    const full = this.#prefix + key;
+    return this.#run('use', async () => {
+      const reply = await this.#send(['SET', full, attempt, 'NX', 'EXAT', String(at)], full, false);
+      if (reply !== 'OK' && reply !== null) throw new UnexpectedReplyError('SET ... NX', 'OK or nil');
+      return reply === 'OK';
+    });
+  }
+
+  async retire(request: RetireRequest): Promise<StoreRetireOutcome> {
+    const { familyKey, retiredKey, attempt, mode } = request;
+    const now = Math.floor(Date.now() / 1000) + 1;
+    const retiredUntil = Math.max(Math.ceil(request.retiredUntil), now);
+    const familyUntil = Math.max(Math.ceil(request.familyUntil), now);
+    const keys = [this.#prefix + familyKey, this.#prefix + retiredKey];
+    return this.#run('retire', async () => {
+      const reply = await this.#send(['EVAL', RETIRE_SCRIPT, '2', ...keys, attempt, String(retiredUntil), String(familyUntil),
+        mode, String(Math.ceil(request.pendingMs))], keys[0], false);
+      if (!RETIRE_OUTCOMES.has(reply)) throw new UnexpectedReplyError('EVAL (retire)', 'rotated, revoked, reused, pending or unused');
+      return reply as StoreRetireOutcome;
+    });
+  }
+
+  async confirm(retiredKey: string, attempt: string): Promise<boolean> {
+    const full = this.#prefix + retiredKey;
+    return this.#run('confirm', async () => {
+      const reply = await this.#send(['EVAL', CONFIRM_SCRIPT, '1', full, attempt], full, false);
+      if (reply !== 0 && reply !== 1) throw new UnexpectedReplyError('EVAL (confirm)', '0 or 1');
+      return reply === 1;
+    });
   }
 }

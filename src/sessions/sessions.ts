@@ -3,17 +3,33 @@
  * here. Every store call is bounded in time and fails closed ('unavailable'), never open. Answers are data; the
  * manager and the guards turn them into 401/503.
  */
+import { randomBytes } from 'node:crypto';
 import { TokenType } from '../claims';
 import type { JWT } from '../token/jwt';
-import type { RevocationStore } from './revocation-store';
+import type { RetireRequest, RevocationStore } from './revocation-store';
 
-/** The store keys. A family is every refresh token descended from one login (`fam`); `used:` marks a retired rid. */
+/**
+ * The store keys. A family is every refresh token descended from one login (`fam`); `used:` marks a retired rid.
+ * Every key of a family carries the family as its Redis Cluster hash tag (`{family}`), so that all the keys one token
+ * is checked by live on one slot and are read by one command (a check across slots is refused with CROSSSLOT).
+ * An auth token without a family is tagged by its own jti.
+ */
 const storeKey = {
-  family: (family: string): string => `fam:${family}`,
-  authToken: (jti: string): string => `jti:${jti}`,
-  retired: (rid: string): string => `used:${rid}`,
+  family: (family: string): string => `fam:{${family}}`,
+  authToken: (jti: string, family?: string): string => family === undefined ? `jti:{${jti}}` : `jti:{${family}}:${jti}`,
+  retired: (family: string, rid: string): string => `used:{${family}}:${rid}`,
   dpopProof: (jkt: string, jti: string): string => `dpop:${jkt}:${jti}`,
 } as const;
+
+/** How often, and from how long a pause on, the undoing of a timed-out rotation is tried again (about 30 s in all). */
+const RELEASE_RETRIES = 7;
+const RELEASE_RETRY_MS = 250;
+
+/** How much longer than the store timeout an unconfirmed retirement counts as pending. */
+const PENDING_MARGIN_MS = 1000;
+
+/** A random value naming one attempt (a rotation, a reuse check) in the store. */
+const newAttempt = (): string => randomBytes(12).toString('base64url');
 
 /** What a sessions module is built from, checked by the configuration. */
 export interface SessionsOptions {
@@ -57,7 +73,7 @@ function revocationKeys(token: JWT): string[] {
   if (token.tokenType === TokenType.REFRESH) return family === undefined ? [] : [storeKey.family(family)];
   const { jti } = token.claims;
   if (typeof jti !== 'string') return [];
-  return family === undefined ? [storeKey.authToken(jti)] : [storeKey.authToken(jti), storeKey.family(family)];
+  return family === undefined ? [storeKey.authToken(jti)] : [storeKey.authToken(jti, family), storeKey.family(family)];
 }
 
 /** Rotation and revocation for one configuration. */
@@ -92,21 +108,39 @@ export function createSessions(options: SessionsOptions): Sessions {
   const { store, timeoutMs, leeway, refreshMaxAge, issuer } = options;
   const isExternal = (token: JWT): boolean => issuer !== undefined && token.iss !== issuer;
   const keysOf = (token: JWT): string[] => (isExternal(token) ? [] : revocationKeys(token));
+  // An unconfirmed retirement stays pending while its rotation may still answer (within the timeout); after that its
+  // rotation was answered 503 and delivered nothing, so the rid is free again. A second of margin for timers that
+  // fire late; a confirmation that comes later still is refused (confirm answers false), never answered.
+  const pendingMs = timeoutMs + PENDING_MARGIN_MS;
 
   /**
-   * Runs store work within the timeout: 'unavailable' when it fails or is late. `afterTimeout` receives the result
-   * of work that finished after its caller was already answered.
+   * Runs store work within the timeout: 'unavailable' when it fails or is late. `onTimeout` runs once when it is
+   * given up on (late or failed); `afterTimeout` receives the result of work that finished after that.
    */
-  async function withinTimeout<T>(work: () => Promise<T>, afterTimeout?: (late: T | 'unavailable') => void): Promise<T | 'unavailable'> {
+  async function withinTimeout<T>(
+    work: () => Promise<T>,
+    afterTimeout?: (late: T | 'unavailable') => void,
+    onTimeout?: () => void,
+  ): Promise<T | 'unavailable'> {
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
     const timeout = new Promise<'unavailable'>((resolve) => {
       timer = setTimeout(() => {
-        timedOut = true;
+        if (!timedOut) {
+          timedOut = true;
+          onTimeout?.();
+        }
         resolve('unavailable');
       }, timeoutMs);
     });
-    const running = (async () => work())().catch(() => 'unavailable' as const);
+    // A failed store call may have run all the same (its reply lost): given up on, like a late one.
+    const running = (async () => work())().catch(() => {
+      if (!timedOut) {
+        timedOut = true;
+        onTimeout?.();
+      }
+      return 'unavailable' as const;
+    });
     if (afterTimeout) void running.then((late) => timedOut && afterTimeout(late));
     try {
       return await Promise.race([running, timeout]);
@@ -120,15 +154,43 @@ export function createSessions(options: SessionsOptions): Sessions {
    * the family's own lifetime (exp - iat of the token at hand, which a verify-only service learns from the token,
    * not from its own settings), and never less than the configured max age; plus the leeway.
    */
-  function revokeFamily(token: JWT, family: string): Promise<void> {
+  function familyRevokedUntil(token: JWT): number {
     const now = Date.now() / 1000;
     const exp = token.exp ?? now;
     const lifetime = exp - (token.iat ?? exp);
-    const until = Math.max(exp, now + lifetime, now + refreshMaxAge) + leeway + 1;
-    return store.revoke(storeKey.family(family), until);
+    return Math.max(exp, now + lifetime, now + refreshMaxAge) + leeway + 1;
   }
 
-  const retiredKey = (token: JWT): string => storeKey.retired(token.claims.rid as string);
+  function revokeFamily(token: JWT, family: string): Promise<void> {
+    return store.revoke(storeKey.family(family), familyRevokedUntil(token));
+  }
+
+  /**
+   * Undoes an attempt's write (compare-and-delete: never another attempt's), tried again a few times when the store is
+   * away, since the write it undoes may still land when the connection comes back.
+   */
+  function releaseAttempt(key: string, attempt: string, tries = 0): void {
+    store.release?.(key, attempt).catch(() => {
+      if (tries >= RELEASE_RETRIES) return;
+      setTimeout(() => releaseAttempt(key, attempt, tries + 1), RELEASE_RETRY_MS * 2 ** tries).unref();
+    });
+  }
+
+  /** What the store's `retire` is asked, for `token` of `family`. */
+  function retireRequest(mode: RetireRequest['mode'], token: JWT, family: string, attempt: string): RetireRequest {
+    return {
+      mode,
+      familyKey: storeKey.family(family),
+      retiredKey: retiredKey(token),
+      attempt,
+      // The token verifies until exp + leeway, so it stays retired as long.
+      retiredUntil: (token.exp as number) + leeway,
+      familyUntil: familyRevokedUntil(token),
+      pendingMs,
+    };
+  }
+
+  const retiredKey = (token: JWT): string => storeKey.retired(familyOf(token) as string, token.claims.rid as string);
 
   return Object.freeze({
     store,
@@ -137,14 +199,38 @@ export function createSessions(options: SessionsOptions): Sessions {
     status(token: JWT): Promise<RevocationStatus> {
       const keys = keysOf(token);
       if (keys.length === 0) return Promise.resolve('valid');
-      return withinTimeout(async () => {
-        if (await store.isRevoked(keys)) return 'revoked' as const;
-        // A retired refresh token presented anywhere is a reuse: the family goes, not only this request.
-        if (token.tokenType === TokenType.REFRESH && await store.isRevoked([retiredKey(token)])) {
-          await revokeFamily(token, familyOf(token) as string);
+      if (token.tokenType !== TokenType.REFRESH) {
+        return withinTimeout(async () => (await store.isRevoked(keys) ? 'revoked' as const : 'valid' as const));
+      }
+      const family = familyOf(token) as string;
+      const { retire } = store;
+      if (retire === undefined) {
+        return withinTimeout(async () => {
+          if (!await store.isRevoked([...keys, retiredKey(token)])) return 'valid' as const;
+          if (await store.isRevoked(keys)) return 'revoked' as const;
+          // A retired refresh token presented anywhere is a reuse: the family goes, not only this request.
+          await revokeFamily(token, family);
           return 'revoked' as const;
-        }
-        return 'valid' as const;
+        });
+      }
+      const attempt = newAttempt();
+      let gaveUp = false;
+      let asked = false;
+      return withinTimeout(async () => {
+        // One command for the usual answer (neither the family revoked nor the rid retired: same hash tag, one slot);
+        // only a token that is one of both is looked at again.
+        if (!await store.isRevoked([...keys, retiredKey(token)])) return 'valid' as const;
+        // A check answered 503 decides nothing (a real reuse is caught when its presenter comes back).
+        if (gaveUp) return 'unavailable' as const;
+        asked = true;
+        // A retired refresh token presented anywhere is a reuse, and the family goes; unless its retirement is still
+        // pending: that rotation may have been answered 503, and this be the client's retry (503: try again).
+        const outcome = await retire.call(store, retireRequest('check', token, family, attempt));
+        if (outcome === 'unused') return 'valid' as const;
+        return outcome === 'pending' ? 'unavailable' as const : 'revoked' as const;
+      }, undefined, () => {
+        gaveUp = true;
+        if (asked) releaseAttempt(storeKey.family(family), attempt);
       });
     },
 
@@ -158,16 +244,35 @@ export function createSessions(options: SessionsOptions): Sessions {
     async retire(token: JWT): Promise<RotationOutcome> {
       const family = familyOf(token) as string;
       const usedKey = retiredKey(token);
+      const attempt = newAttempt();
+      const { retire } = store;
+      if (retire !== undefined) {
+        return withinTimeout(async () => {
+          const outcome = await retire.call(store, retireRequest('retire', token, family, attempt));
+          if (outcome === 'rotated') {
+            // Done before the answer: from now on this token presented again is reuse, on every instance. Not done
+            // (taken over after pendingMs): these tokens are never answered, so there is one live chain only.
+            return await store.confirm?.(usedKey, attempt) === false ? 'unavailable' as const : 'rotated' as const;
+          }
+          // Pending: another attempt of this token is under way or was answered 503; the client tries again.
+          return outcome === 'pending' ? 'unavailable' as const : outcome === 'unused' ? 'revoked' as const : outcome;
+        }, undefined, () => {
+          // An attempt answered 503 must leave nothing behind, whenever its writes land (issue 15: 10 of 10 logins
+          // lost). Sent at once, not when the late answer arrives: on the same connection it runs after them.
+          releaseAttempt(usedKey, attempt);
+          releaseAttempt(storeKey.family(family), attempt);
+        });
+      }
       // The token verifies until exp + leeway, so it stays retired as long.
       const expiresAt = (token.exp as number) + leeway;
       return withinTimeout(async () => {
         if (await store.isRevoked([storeKey.family(family)])) return 'revoked' as const;
-        if (await store.use(usedKey, expiresAt)) return 'rotated' as const;
+        if (await store.use(usedKey, expiresAt, attempt)) return 'rotated' as const;
         await revokeFamily(token, family);
         return 'reused' as const;
       }, (late) => {
         // The client was told 503 and will retry with the same token: a use that landed after all must not count.
-        if (late === 'rotated') void store.release?.(usedKey).catch(() => undefined);
+        if (late === 'rotated') void store.release?.(usedKey, attempt).catch(() => undefined);
       });
     },
 
@@ -183,7 +288,7 @@ export function createSessions(options: SessionsOptions): Sessions {
       }
       const outcome = await withinTimeout(() => token.tokenType === TokenType.REFRESH
         ? revokeFamily(token, family as string)
-        : store.revoke(storeKey.authToken(jti as string), (token.exp as number) + leeway));
+        : store.revoke(storeKey.authToken(jti as string, family), (token.exp as number) + leeway));
       return outcome === 'unavailable' ? 'unavailable' : 'revoked';
     },
 
