@@ -66,6 +66,7 @@ export { AuthManager, type RotatedTokens, type SessionClaims } from './auth-mana
 // Authorization: what a guard requires.
 export { param, ParamBinding, type RequiredClaims, type RequiredValue, type RouteParams } from './authorize/match-claims';
 export { DEFAULT_CSRF_HEADER, type RequireTokenOptions } from './authorize/requirement';
+export type { AccessCheck, CheckedRequest } from './authorize/access-check';
 
 // Sessions: revocation stores.
 export type { RevocationStore } from './sessions/revocation-store';
@@ -84,6 +85,8 @@ export {
   type TokenLocation,
   type TokenTypeName,
 } from './http/require-token';
+export { AllowAnonymous, type AllowAnonymousDecorator } from './http/class-guard';
+export { CurrentToken, type CurrentTokenDecorator } from './http/current-token-param';
 export type { RequestLike } from './http/extract-token';
 export { keepAliveErrorSink, type NextFunction, type ResponseLike } from './http/respond';
 export { serveJwks, type ServeJwksOptions } from './http/serve-jwks';

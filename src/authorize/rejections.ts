@@ -52,6 +52,7 @@ export const REJECTIONS = Object.freeze({
   csrf: reject(403, 'ERR_CSRF', 'A state-changing request with a cookie token must send the token\'s CSRF value in its header', undefined),
   claimsMismatch: reject(403, 'ERR_TOKEN_FORBIDDEN_CLAIMS', 'The token does not carry the required claims', 'insufficient_scope'),
   scopeMismatch: reject(403, 'ERR_TOKEN_FORBIDDEN_SCOPE', 'The token does not carry the required scope', 'insufficient_scope'),
+  checkFailed: reject(403, 'ERR_TOKEN_FORBIDDEN_CHECK', 'The token does not grant access to this resource', 'insufficient_scope'),
 } satisfies Record<string, Rejection> & Record<InvalidTokenReason, Rejection>);
 
 /** The headers of a rejection's answer: the RFC 6750 challenge, or `Retry-After` for a 503. */

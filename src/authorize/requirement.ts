@@ -16,6 +16,9 @@ import type { JWT } from '../token/jwt';
 import { REJECTIONS, type Rejection } from './rejections';
 import { UnknownRouteError } from '../errors';
 import type { ClaimValue, Scope } from '../claims';
+import { normaliseAccessCheck, type AccessCheck } from './access-check';
+import { matchAnyScope, normaliseAnyScope } from './any-scope';
+import { refuseLookalikeOptions } from './option-names';
 
 /**
  * Options of `@RequireToken` and `requireToken()`. Every key that is not one of the named options is a claim the token
@@ -62,8 +65,39 @@ export interface RequireTokenOptions {
    * ```
    */
   claims?: Readonly<Record<string, RequiredValue>>;
-  /** Any other key: a claim the token must carry. */
-  [claim: string]: RequiredValue | Readonly<Record<string, RequiredValue>> | undefined;
+  /**
+   * Authentication is optional: a request without any token runs without a token context (`getCurrentToken()` is
+   * `undefined`); a token that is sent must still be valid (401) and match the requirement (403). @default false
+   */
+  optional?: boolean;
+  /**
+   * Alternatives, of which the token's scope must satisfy at least one (each as `scope` reads it: every word of a
+   * string). Combined with `scope` when both are given. An empty list, `undefined` or `null` is a `TypeError`.
+   *
+   * @example
+   * ```ts
+   * requireToken({ anyScope: ['documents:read', 'admin'] });
+   * ```
+   */
+  anyScope?: readonly Scope[];
+  /**
+   * The app's own predicate, run once every other check passed, with the verified token, the route parameters and the
+   * request: `true` grants access; `false`, a throw or a rejected promise answers 403 `ERR_TOKEN_FORBIDDEN_CHECK`
+   * (fail closed; what was thrown is never sent). May be async on requests; on a guarded method called inside another
+   * request's token context it must answer synchronously (a promise there refuses).
+   *
+   * @example
+   * ```ts
+   * @RequireToken({ check: async (token, params) => (await docs.ownerOf(params.id)) === token.sub })
+   * ```
+   */
+  check?: AccessCheck;
+  /**
+   * Any other key: a claim the token must carry. A key that reads like an option name (another case, `_`/`-`, or one
+   * typo away from a name of five letters or more: `Optional`, `token_type`, `scopes`) is a `TypeError`: require such
+   * a claim under `claims`.
+   */
+  [claim: string]: RequiredValue | Readonly<Record<string, RequiredValue>> | readonly Scope[] | AccessCheck | undefined;
 }
 
 /** The CSRF header used when `csrf` is not given. */
@@ -84,9 +118,15 @@ export interface TokenRequirement {
   readonly namedStrings: ReadonlyArray<readonly [where: string, name: string]>;
   /** The CSRF header (lower case) for cookie tokens, or `undefined` when CSRF is not checked. */
   readonly csrfHeader: string | undefined;
+  /** Whether a request without a token is let through, without a token context. */
+  readonly optional: boolean;
+  /** Alternatives of `anyScope`, one of which the token's scope must satisfy. */
+  readonly anyScope: readonly Scope[] | undefined;
+  /** The app's predicate, run after every other check. */
+  readonly check: AccessCheck | undefined;
 }
 
-const OPTION_NAMES = new Set(['tokenType', 'location', 'cookieName', 'scope', 'override', 'csrf', 'claims']);
+const OPTION_NAMES = new Set(['tokenType', 'location', 'cookieName', 'scope', 'override', 'csrf', 'claims', 'optional', 'anyScope', 'check']);
 // The seed's Python spellings would otherwise silently become required claims and answer 403 to everyone.
 const SEED_SPELLINGS: Readonly<Record<string, string>> = { token_type: 'tokenType', cookie_name: 'cookieName' };
 // RFC 6265 §4.1.1: a cookie name is an HTTP token.
@@ -163,7 +203,7 @@ function namedStringsOf(claims: RequiredClaims | undefined, prefix: string): Arr
 
 // Options that add a check: present without a value, they would drop it silently (a spread of an unset value,
 // `{ scope: config.scope }`, would leave a route open to tokens without any scope).
-const CHECK_OPTIONS = ['scope', 'override', 'claims'] as const;
+const CHECK_OPTIONS = ['scope', 'override', 'claims', 'anyScope', 'check'] as const;
 
 function refuseChecksWithoutValue(options: Record<string, unknown>): void {
   for (const name of CHECK_OPTIONS) {
@@ -215,7 +255,9 @@ export function normaliseRequirement(args: readonly unknown[]): TokenRequirement
   for (const [key] of claimEntries) {
     if (Object.hasOwn(SEED_SPELLINGS, key)) throw new TypeError(`Unknown option ${key}: did you mean ${SEED_SPELLINGS[key]}?`);
   }
-  const { csrf } = options;
+  refuseLookalikeOptions(claimEntries.map(([key]) => key), OPTION_NAMES);
+  const { csrf, optional } = options;
+  if (optional !== undefined && typeof optional !== 'boolean') throw new TypeError('optional must be true or false');
   if (csrf !== undefined && csrf !== false && !(typeof csrf === 'string' && COOKIE_NAME.test(csrf))) {
     throw new TypeError('csrf must be a header name or false');
   }
@@ -231,6 +273,9 @@ export function normaliseRequirement(args: readonly unknown[]): TokenRequirement
     claims,
     literalClaims: normaliseLiteralClaims(options.claims, claims),
     namedStrings: Object.freeze([...namedStringsOf(claims, ''), ...namedStringsOf(override, 'override.')]),
+    optional: optional === true,
+    anyScope: normaliseAnyScope(options.anyScope, normaliseScope),
+    check: normaliseAccessCheck(options.check),
   });
 }
 
@@ -270,6 +315,9 @@ export function authorize(token: JWT, requirement: TokenRequirement, params: Rou
   if (requirement.claims && !matchClaims(claims, requirement.claims, route, 'bind')) return REJECTIONS.claimsMismatch;
   if (requirement.literalClaims && !matchClaims(claims, requirement.literalClaims, route, 'literal')) return REJECTIONS.claimsMismatch;
   if (requirement.scope !== undefined && !matchScope(Object.hasOwn(claims, 'scope') ? claims.scope : undefined, requirement.scope)) {
+    return REJECTIONS.scopeMismatch;
+  }
+  if (requirement.anyScope !== undefined && !matchAnyScope(Object.hasOwn(claims, 'scope') ? claims.scope : undefined, requirement.anyScope)) {
     return REJECTIONS.scopeMismatch;
   }
   return null;

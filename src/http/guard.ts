@@ -31,12 +31,21 @@ import {
   type NextFunction,
 } from './respond';
 import type { TokenCheck } from '../token/verify';
+import { runAccessCheck } from '../authorize/access-check';
 
-/** What checking a request gives: the verified token, a rejection, or a configuration error. */
+/**
+ * What checking a request gives: the verified token, a rejection, a configuration error, or (`optional: true` and no
+ * token sent) leave to go on anonymously.
+ */
 export type GuardOutcome =
-  | { token: JWT; runtime: Runtime; rejection?: undefined; configError?: undefined }
-  | { token?: undefined; rejection: Rejection; realm: string | undefined; configError?: undefined }
-  | { token?: undefined; rejection?: undefined; configError: JwtAuthError };
+  | { token: JWT; runtime: Runtime; rejection?: undefined; configError?: undefined; anonymous?: undefined }
+  | { token?: undefined; rejection: Rejection; realm: string | undefined; configError?: undefined; anonymous?: undefined }
+  | { token?: undefined; rejection?: undefined; configError: JwtAuthError; anonymous?: undefined }
+  | { token?: undefined; rejection?: undefined; configError?: undefined; anonymous: true };
+
+const ANONYMOUS: GuardOutcome = Object.freeze({ anonymous: true as const });
+// Only the absence of any token is anonymous: a malformed header or a bad token is still a 401 on optional routes.
+const NO_TOKEN: ReadonlySet<Rejection> = new Set([REJECTIONS.missingHeader, REJECTIONS.missingCookie]);
 
 // Stream events of the request (body parsing, uploads) are emitted from the socket's async context; binding the
 // request's emit to the token's context keeps currentToken readable in whatever runs after them.
@@ -202,7 +211,9 @@ export class TokenGuard {
     }
     const { realm } = runtime;
     const extraction = this.#extract(request);
-    if (extraction.rejection) return { rejection: extraction.rejection, realm };
+    if (extraction.rejection) {
+      return this.requirement.optional && NO_TOKEN.has(extraction.rejection) ? ANONYMOUS : { rejection: extraction.rejection, realm };
+    }
     // Synchronous unless remote keys must be fetched.
     const result = runtime.verifier.checkWithRemote(extraction.token);
     if (result instanceof Promise) return result.then((settled) => this.#verdict(settled, request, runtime, declared));
@@ -221,12 +232,21 @@ export class TokenGuard {
     const method = (request as { method?: string }).method;
     const rejection = authorize(token, this.requirement, request.params ?? {}, declared) ?? checkCsrf(token, this.requirement, method, request.headers);
     if (rejection) return { rejection, realm };
-    if (!runtime.sessions.needsCheck(token)) return { token, runtime };
+    if (!runtime.sessions.needsCheck(token)) return this.#admit(token, runtime, request);
     // Refresh tokens always, auth tokens with a jti: ask the store, within a bounded time (fail closed).
-    return runtime.sessions.status(token).then((status): GuardOutcome => {
-      if (status === 'valid') return { token, runtime };
+    return runtime.sessions.status(token).then((status): GuardOutcome | Promise<GuardOutcome> => {
+      if (status === 'valid') return this.#admit(token, runtime, request);
       return { rejection: status === 'revoked' ? REJECTIONS.revoked : REJECTIONS.revocationUnavailable, realm };
     });
+  }
+
+  /** The last step: the requirement's `check` predicate, when it has one, sees only tokens that passed everything else. */
+  #admit(token: JWT, runtime: Runtime, request: RequestLike): GuardOutcome | Promise<GuardOutcome> {
+    const { check } = this.requirement;
+    if (check === undefined) return { token, runtime };
+    const verdict = (rejection: Rejection | null): GuardOutcome => (rejection ? { rejection, realm: runtime.realm } : { token, runtime });
+    const rejection = runAccessCheck(check, token, request.params ?? {}, request);
+    return rejection instanceof Promise ? rejection.then(verdict) : verdict(rejection);
   }
 
   /** A configuration error for a requirement whose strings the guard cannot read without the route; warns once. */
@@ -315,6 +335,9 @@ export class TokenGuard {
     } else if (outcome.rejection) {
       ensureCompletedResponseSink(appOf(request));
       answerRejection(request, response, next, outcome.rejection, outcome.realm);
+    } else if (outcome.anonymous) {
+      // No token context is made: what follows runs in the context it was called in (none, for this request).
+      next();
     } else {
       answerConfigError(response, outcome.configError);
     }
