@@ -45,7 +45,7 @@ describe('option names vs claim names', () => {
     expect(() => requireToken({ optinal: true })).to.throw(TypeError, /A claim with this name is required under claims: \{ "optinal": \.\.\. \}/);
   });
 
-  for (const claim of ['sub', 'role', 'roles', 'tenant', 'admin', 'email', 'scp', 'csr', 'crsf', 'org_id', 'groups', 'iss', 'aud']) {
+  for (const claim of ['sub', 'role', 'roles', 'tenant', 'admin', 'email', 'scp', 'csr', 'crsf', 'org_id', 'groups', 'iss', 'aud', 'claim1', 'claim5', 'scope2']) {
     it(`keeps ${claim} a required claim`, () => {
       expect(lookalikeOption(claim, OPTIONS)).to.equal(undefined);
       expect(() => requireToken({ [claim]: 'x' })).not.to.throw();

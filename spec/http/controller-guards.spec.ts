@@ -67,6 +67,15 @@ class DocumentController {
   }
 }
 
+/** Inherits the guarded actions of a class-guarded base, and adds one of its own, which the base's guard does not cover. */
+@JsonController('/archive')
+class ArchiveController extends DocumentController {
+  @Get('/own')
+  own() {
+    return { token: getCurrentToken() === undefined ? null : 'present' };
+  }
+}
+
 @JsonController('/optional')
 class OptionalController {
   @Get('/greeting')
@@ -146,7 +155,7 @@ describe('routing-controllers idioms: @CurrentToken, class guards, optional, any
   before(async () => {
     const built = appWithManager(configFor('HS256', issuer));
     manager = built.manager;
-    useExpressServer(built.app, { controllers: [ParamController, DocumentController, OptionalController, ScopeController, CheckedController] });
+    useExpressServer(built.app, { controllers: [ParamController, DocumentController, ArchiveController, OptionalController, ScopeController, CheckedController] });
     built.app.use(keepAliveErrorSink);
     server = await listen(built.app);
   });
@@ -209,6 +218,16 @@ describe('routing-controllers idioms: @CurrentToken, class guards, optional, any
       const withToken = await get('/docs/health', tokenOf('alice', 'docs'));
       expect(withToken.status).to.equal(200);
       expect(withToken.json).to.deep.equal({ ok: true, token: null });
+    });
+
+    it('security: a subclass controller inherits the class requirement on the actions it inherits', async () => {
+      expectRejection(await get('/archive/'), { status: 401, code: 'ERR_TOKEN_MISSING', issuer, bearerError: null });
+      expect((await get('/archive/', tokenOf('alice', 'other'))).status).to.equal(403);
+      expect((await get('/archive/', tokenOf('alice', 'docs'))).json).to.deep.equal({ list: 'alice' });
+      expect((await get('/archive/admin', tokenOf('alice', 'docs'))).status).to.equal(403);
+      expect((await get('/archive/health')).json).to.deep.equal({ ok: true, token: null });
+      // Its own action was declared after the base's decorator ran: the base's requirement does not reach it.
+      expect((await get('/archive/own')).json).to.deep.equal({ token: null });
     });
 
     it('guards the class methods when called directly too: outside a request they refuse (fail closed)', () => {

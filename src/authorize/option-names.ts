@@ -24,11 +24,14 @@ function oneEditApart(a: string, b: string): boolean {
 }
 
 // Short names have too many one-edit neighbours that are real claim names; only their case-folded forms are refused.
+// A digit is deliberate naming (`claim1`, `scope2`), never a typo of an option name.
+const LETTERS_ONLY = /^[A-Za-z_-]+$/;
 const MIN_LENGTH_FOR_TYPOS = 5;
 
 /**
  * The option `key` reads like, when it is not one itself: the same name in another case or with `_`/`-`
- * (`TokenType`, `token_type`), or, for option names of five letters or more, one typo away (`optinal`, `scopes`).
+ * (`TokenType`, `token_type`), or, for option names of five letters or more, one typo away (`optinal`, `scopes`) in a
+ * key of letters only (`claim1` is a claim).
  * `undefined` for a key that reads like no option: a required claim.
  *
  * @example
@@ -45,7 +48,7 @@ export function lookalikeOption(key: string, optionNames: Iterable<string>): str
   for (const name of optionNames) {
     const foldedName = folded(name);
     if (foldedKey === foldedName) return name;
-    if (name.length >= MIN_LENGTH_FOR_TYPOS && oneEditApart(foldedKey, foldedName)) return name;
+    if (name.length >= MIN_LENGTH_FOR_TYPOS && LETTERS_ONLY.test(key) && oneEditApart(foldedKey, foldedName)) return name;
   }
   return undefined;
 }
