@@ -12,7 +12,7 @@ const EXPORTS = [
   'JWT_REVOCATIONSTORE', 'JWT_REVOCATIONTIMEOUT', 'JWT_SECRET', 'JwtAuthError', 'MAX_TOKEN_LENGTH', 'MemoryRevocationStore',
   'MissingConfigError', 'MissingSignerError', 'NoTokenContextError', 'ParamBinding', 'RESERVED_CLAIMS', 'RedisRevocationStore',
   'RequireToken', 'TokenForbiddenError', 'TokenType', 'TokenUnauthorizedError', 'TokenUnavailableError', 'clearSessionCookies',
-  'currentToken', 'getCurrentToken', 'keepAliveErrorSink', 'param', 'requireToken', 'serveJwks', 'setSessionCookies', 'thumbprint',
+  'currentToken', 'getCurrentToken', 'jwtAuthorizationChecker', 'jwtCurrentUserChecker', 'keepAliveErrorSink', 'param', 'requireToken', 'serveJwks', 'setSessionCookies', 'thumbprint',
 ];
 
 /** AuthManager's public instance members. */

@@ -87,6 +87,13 @@ export {
 } from './http/require-token';
 export { AllowAnonymous, type AllowAnonymousDecorator } from './http/class-guard';
 export { CurrentToken, type CurrentTokenDecorator } from './http/current-token-param';
+export {
+  jwtAuthorizationChecker,
+  jwtCurrentUserChecker,
+  type AuthorizationChecker,
+  type CurrentUserChecker,
+  type JwtAuthorizationCheckerOptions,
+} from './http/routing-controllers-checkers';
 export type { RequestLike } from './http/extract-token';
 export { keepAliveErrorSink, type NextFunction, type ResponseLike } from './http/respond';
 export { serveJwks, type ServeJwksOptions } from './http/serve-jwks';
