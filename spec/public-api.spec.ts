@@ -6,11 +6,11 @@ import * as api from 'routing-controllers-jwt';
 
 /** Every runtime export of the package root, sorted. Types are pinned by the compiler where they are used. */
 const EXPORTS = [
-  'AllowAnonymous', 'AuthData', 'AuthManager', 'AuthType', 'CurrentToken', 'DEFAULT_CSRF_HEADER', 'ERROR_CODES', 'InvalidConfigError', 'InvalidTokenError', 'JWT',
+  'ACCEPTED_CHANNEL', 'AllowAnonymous', 'AuthData', 'AuthManager', 'AuthType', 'CurrentToken', 'DEFAULT_CSRF_HEADER', 'ERROR_CODES', 'InvalidConfigError', 'InvalidTokenError', 'JWT',
   'JWT_AUDIENCE', 'JWT_AUTHJTI', 'JWT_AUTHMAXAGE', 'JWT_AUTHTYPE', 'JWT_CACHESIZE', 'JWT_ISSUER', 'JWT_JWKSCOOLDOWN',
   'JWT_JWKSMAXAGE', 'JWT_JWKSTIMEOUT', 'JWT_JWKSURL', 'JWT_KEYS', 'JWT_LEEWAY', 'JWT_PUBLICKEY', 'JWT_REFRESHMAXAGE',
   'JWT_REVOCATIONSTORE', 'JWT_REVOCATIONTIMEOUT', 'JWT_SECRET', 'JwtAuthError', 'MAX_TOKEN_LENGTH', 'MemoryRevocationStore',
-  'MissingConfigError', 'MissingSignerError', 'NoTokenContextError', 'ParamBinding', 'RESERVED_CLAIMS', 'RedisRevocationStore',
+  'MissingConfigError', 'MissingSignerError', 'NoTokenContextError', 'ParamBinding', 'REFUSED_CHANNEL', 'RESERVED_CLAIMS', 'RedisRevocationStore',
   'RequireToken', 'TokenForbiddenError', 'TokenType', 'TokenUnauthorizedError', 'TokenUnavailableError', 'clearSessionCookies',
   'currentToken', 'getCurrentToken', 'jwtAuthorizationChecker', 'jwtCurrentUserChecker', 'keepAliveErrorSink', 'param', 'requireToken', 'serveJwks', 'setSessionCookies', 'thumbprint',
 ];

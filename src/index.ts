@@ -94,6 +94,7 @@ export {
   type CurrentUserChecker,
   type JwtAuthorizationCheckerOptions,
 } from './http/routing-controllers-checkers';
+export { ACCEPTED_CHANNEL, REFUSED_CHANNEL, type AuthEvent } from './http/auth-events';
 export type { RequestLike } from './http/extract-token';
 export { keepAliveErrorSink, type NextFunction, type ResponseLike } from './http/respond';
 export { serveJwks, type ServeJwksOptions } from './http/serve-jwks';

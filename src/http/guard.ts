@@ -32,6 +32,7 @@ import {
 } from './respond';
 import type { TokenCheck } from '../token/verify';
 import { runAccessCheck } from '../authorize/access-check';
+import { observed } from './auth-events';
 
 /**
  * What checking a request gives: the verified token, a rejection, a configuration error, or (`optional: true` and no
@@ -39,7 +40,7 @@ import { runAccessCheck } from '../authorize/access-check';
  */
 export type GuardOutcome =
   | { token: JWT; runtime: Runtime; rejection?: undefined; configError?: undefined; anonymous?: undefined }
-  | { token?: undefined; rejection: Rejection; realm: string | undefined; configError?: undefined; anonymous?: undefined }
+  | { token?: undefined; rejection: Rejection; realm: string | undefined; configError?: undefined; anonymous?: undefined; verified?: JWT }
   | { token?: undefined; rejection?: undefined; configError: JwtAuthError; anonymous?: undefined }
   | { token?: undefined; rejection?: undefined; configError?: undefined; anonymous: true };
 
@@ -193,7 +194,7 @@ export class TokenGuard {
    * remote JWK Set (it may have to fetch keys) or the token must be looked up in the revocation store.
    */
   check(request: RequestLike, response?: unknown): GuardOutcome | Promise<GuardOutcome> {
-    return this.#check(request, response, declaredParamsOf(request));
+    return observed(this.#check(request, response, declaredParamsOf(request)), request);
   }
 
   #check(request: RequestLike, response: unknown, declared: ReadonlySet<string> | undefined): GuardOutcome | Promise<GuardOutcome> {
@@ -231,12 +232,12 @@ export class TokenGuard {
     const { token } = result;
     const method = (request as { method?: string }).method;
     const rejection = authorize(token, this.requirement, request.params ?? {}, declared) ?? checkCsrf(token, this.requirement, method, request.headers);
-    if (rejection) return { rejection, realm };
+    if (rejection) return { rejection, realm, verified: token };
     if (!runtime.sessions.needsCheck(token)) return this.#admit(token, runtime, request);
     // Refresh tokens always, auth tokens with a jti: ask the store, within a bounded time (fail closed).
     return runtime.sessions.status(token).then((status): GuardOutcome | Promise<GuardOutcome> => {
       if (status === 'valid') return this.#admit(token, runtime, request);
-      return { rejection: status === 'revoked' ? REJECTIONS.revoked : REJECTIONS.revocationUnavailable, realm };
+      return { rejection: status === 'revoked' ? REJECTIONS.revoked : REJECTIONS.revocationUnavailable, realm, verified: token };
     });
   }
 
@@ -244,7 +245,7 @@ export class TokenGuard {
   #admit(token: JWT, runtime: Runtime, request: RequestLike): GuardOutcome | Promise<GuardOutcome> {
     const { check } = this.requirement;
     if (check === undefined) return { token, runtime };
-    const verdict = (rejection: Rejection | null): GuardOutcome => (rejection ? { rejection, realm: runtime.realm } : { token, runtime });
+    const verdict = (rejection: Rejection | null): GuardOutcome => (rejection ? { rejection, realm: runtime.realm, verified: token } : { token, runtime });
     const rejection = runAccessCheck(check, token, request.params ?? {}, request);
     return rejection instanceof Promise ? rejection.then(verdict) : verdict(rejection);
   }
@@ -314,7 +315,7 @@ export class TokenGuard {
       return;
     }
     const known: RouteKnowledge = { declared: this.#declaredAsMiddleware(request) };
-    const outcome = this.#check(request, response, known.declared);
+    const outcome = observed(this.#check(request, response, known.declared), request);
     if (outcome instanceof Promise) {
       outcome
         .then((settled) => this.#proceed(settled, request, response, next, known))
