@@ -32,6 +32,7 @@ const reject = (status: Rejection['status'], code: RejectionCode, message: strin
 export const REJECTIONS = Object.freeze({
   missingHeader: reject(401, 'ERR_TOKEN_MISSING', 'A token is required: send it as "Authorization: Bearer <token>"', undefined),
   missingCookie: reject(401, 'ERR_TOKEN_MISSING', 'A token is required in a cookie', undefined),
+  missingAny: reject(401, 'ERR_TOKEN_MISSING', 'A token is required', undefined),
   noContext: reject(401, 'ERR_TOKEN_MISSING', 'A verified token is required', undefined),
   badHeader: reject(401, 'ERR_TOKEN_HEADER', 'The Authorization header must be "Bearer <token>"', 'invalid_token'),
   malformed: reject(401, 'ERR_TOKEN_MALFORMED', 'The token is not a well-formed JWT', 'invalid_token'),

@@ -19,6 +19,7 @@ import type { ClaimValue, Scope } from '../claims';
 import { normaliseAccessCheck, type AccessCheck } from './access-check';
 import { matchAnyScope, normaliseAnyScope } from './any-scope';
 import { refuseLookalikeOptions } from './option-names';
+import { normaliseLocations, type Location } from './locations';
 
 /**
  * Options of `@RequireToken` and `requireToken()`. Every key that is not one of the named options is a claim the token
@@ -38,8 +39,20 @@ import { refuseLookalikeOptions } from './option-names';
 export interface RequireTokenOptions {
   /** The token type required. @default 'auth' */
   tokenType?: 'auth' | 'refresh' | TokenType;
-  /** Where the token is read from. @default 'header' */
-  location?: 'header' | 'cookies';
+  /**
+   * Where the token is read from: one location, or a list tried in order (the first that holds a token is read; a
+   * token present there but invalid is a 401, never a reason to try the next). @default 'header'
+   *
+   * @example
+   * ```ts
+   * requireToken({ location: ['header', 'cookies'], cookieName: 'auth_token' });
+   * ```
+   */
+  location?: Location | readonly Location[];
+  /** The header holding the token, for `'header'`. @default 'Authorization' */
+  headerName?: string;
+  /** The authentication scheme before the token in that header (matched in any case). @default 'Bearer' */
+  scheme?: string;
   /** The cookie holding the token; required when `location` is `'cookies'`. */
   cookieName?: string;
   /** Required entries of the token's `scope` claim. `undefined` or `null` is a `TypeError`: remove the key instead. */
@@ -97,7 +110,7 @@ export interface RequireTokenOptions {
    * typo away from a name of five letters or more: `Optional`, `token_type`, `scopes`) is a `TypeError`: require such
    * a claim under `claims`.
    */
-  [claim: string]: RequiredValue | Readonly<Record<string, RequiredValue>> | readonly Scope[] | AccessCheck | undefined;
+  [claim: string]: RequiredValue | Readonly<Record<string, RequiredValue>> | readonly Scope[] | readonly Location[] | AccessCheck | undefined;
 }
 
 /** The CSRF header used when `csrf` is not given. */
@@ -106,7 +119,14 @@ export const DEFAULT_CSRF_HEADER = 'X-CSRF-Token';
 /** A validated, frozen requirement. */
 export interface TokenRequirement {
   readonly tokenType: TokenType;
+  /** The first of `locations`. */
   readonly location: 'header' | 'cookies';
+  /** Where the token is read from, in order. */
+  readonly locations: readonly Location[];
+  /** The header holding the token (lower case), for `'header'`. */
+  readonly headerName: string;
+  /** The scheme before the token in that header. */
+  readonly scheme: string;
   readonly cookieName: string | undefined;
   readonly scope: Scope | undefined;
   readonly override: RequiredClaims | undefined;
@@ -126,7 +146,7 @@ export interface TokenRequirement {
   readonly check: AccessCheck | undefined;
 }
 
-const OPTION_NAMES = new Set(['tokenType', 'location', 'cookieName', 'scope', 'override', 'csrf', 'claims', 'optional', 'anyScope', 'check']);
+const OPTION_NAMES = new Set(['tokenType', 'location', 'cookieName', 'scope', 'override', 'csrf', 'claims', 'optional', 'anyScope', 'check', 'headerName', 'scheme']);
 // The seed's Python spellings would otherwise silently become required claims and answer 403 to everyone.
 const SEED_SPELLINGS: Readonly<Record<string, string>> = { token_type: 'tokenType', cookie_name: 'cookieName' };
 // RFC 6265 §4.1.1: a cookie name is an HTTP token.
@@ -243,12 +263,11 @@ export function normaliseRequirement(args: readonly unknown[]): TokenRequirement
   if (tokenType !== TokenType.AUTH && tokenType !== TokenType.REFRESH) {
     throw new TypeError(`Invalid token type ${JSON.stringify(tokenType)}: use 'auth' or 'refresh'`);
   }
-  const location = firstGiven(positionalLocation, options.location, 'header');
-  if (location !== 'header' && location !== 'cookies') {
-    throw new TypeError(`Invalid location ${JSON.stringify(location)}: use 'header' or 'cookies'`);
-  }
+  const where = normaliseLocations(firstGiven(positionalLocation, options.location, 'header'), options.headerName, options.scheme);
+  const location = where.locations[0];
+  const readsCookies = where.locations.includes('cookies');
   const { cookieName } = options;
-  if (location === 'cookies' && (typeof cookieName !== 'string' || !COOKIE_NAME.test(cookieName))) {
+  if (readsCookies && (typeof cookieName !== 'string' || !COOKIE_NAME.test(cookieName))) {
     throw new TypeError('cookieName must be set to a valid cookie name when location is "cookies"');
   }
   const claimEntries = Object.entries(options).filter(([key]) => !OPTION_NAMES.has(key));
@@ -266,8 +285,11 @@ export function normaliseRequirement(args: readonly unknown[]): TokenRequirement
   return Object.freeze({
     tokenType,
     location,
-    csrfHeader: location === 'cookies' && csrf !== false ? (csrf ?? DEFAULT_CSRF_HEADER).toLowerCase() : undefined,
-    cookieName: location === 'cookies' ? (cookieName as string) : undefined,
+    csrfHeader: readsCookies && csrf !== false ? (csrf ?? DEFAULT_CSRF_HEADER).toLowerCase() : undefined,
+    cookieName: readsCookies ? (cookieName as string) : undefined,
+    locations: where.locations,
+    headerName: where.headerName,
+    scheme: where.scheme,
     scope: normaliseScope(options.scope),
     override,
     claims,

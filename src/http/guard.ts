@@ -18,7 +18,8 @@ import { JwtAuthError, MissingSignerError } from '../errors';
 import type { JWT } from '../token/jwt';
 import { checkCsrf } from '../authorize/csrf';
 import { REJECTIONS, type Rejection } from '../authorize/rejections';
-import { extractBearerToken, extractCookieToken, type Extraction, type RequestLike } from './extract-token';
+import type { RequestLike } from './extract-token';
+import { extractorFor, type LocatedExtraction } from './token-locations';
 import { ambiguousStrings, authorize, type TokenRequirement } from '../authorize/requirement';
 import { declaredParamNames } from '../authorize/route-params';
 import { UNKNOWN_ROUTE_MESSAGE, UnknownRouteError } from '../errors';
@@ -46,7 +47,7 @@ export type GuardOutcome =
 
 const ANONYMOUS: GuardOutcome = Object.freeze({ anonymous: true as const });
 // Only the absence of any token is anonymous: a malformed header or a bad token is still a 401 on optional routes.
-const NO_TOKEN: ReadonlySet<Rejection> = new Set([REJECTIONS.missingHeader, REJECTIONS.missingCookie]);
+const NO_TOKEN: ReadonlySet<Rejection> = new Set([REJECTIONS.missingHeader, REJECTIONS.missingCookie, REJECTIONS.missingAny]);
 
 // Stream events of the request (body parsing, uploads) are emitted from the socket's async context; binding the
 // request's emit to the token's context keeps currentToken readable in whatever runs after them.
@@ -179,13 +180,12 @@ interface RouteKnowledge {
 
 /** A requirement turned into checks; one per `@RequireToken` or `requireToken()`. */
 export class TokenGuard {
-  readonly #extract: (request: RequestLike) => Extraction;
+  readonly #extract: (request: RequestLike) => LocatedExtraction;
   // Private fields stay writable on the frozen guard: the unknown-route warning is emitted once per guard.
   #warned = false;
 
   constructor(readonly requirement: TokenRequirement) {
-    const { cookieName } = requirement;
-    this.#extract = cookieName === undefined ? extractBearerToken : (request) => extractCookieToken(request, cookieName);
+    this.#extract = extractorFor(requirement);
     Object.freeze(this);
   }
 
@@ -217,8 +217,9 @@ export class TokenGuard {
     }
     // Synchronous unless remote keys must be fetched.
     const result = runtime.verifier.checkWithRemote(extraction.token);
-    if (result instanceof Promise) return result.then((settled) => this.#verdict(settled, request, runtime, declared));
-    return this.#verdict(result, request, runtime, declared);
+    const fromCookie = extraction.fromCookie === true;
+    if (result instanceof Promise) return result.then((settled) => this.#verdict(settled, request, runtime, declared, fromCookie));
+    return this.#verdict(result, request, runtime, declared, fromCookie);
   }
 
   #verdict(
@@ -226,12 +227,15 @@ export class TokenGuard {
     request: RequestLike,
     runtime: Runtime,
     declared: ReadonlySet<string> | undefined,
+    fromCookie: boolean,
   ): GuardOutcome | Promise<GuardOutcome> {
     const { realm } = runtime;
     if (!result.valid) return { rejection: REJECTIONS[result.reason], realm };
     const { token } = result;
     const method = (request as { method?: string }).method;
-    const rejection = authorize(token, this.requirement, request.params ?? {}, declared) ?? checkCsrf(token, this.requirement, method, request.headers);
+    // CSRF guards ambient credentials only: a token the client put in a header was not sent by the browser on its own.
+    const rejection = authorize(token, this.requirement, request.params ?? {}, declared)
+      ?? (fromCookie ? checkCsrf(token, this.requirement, method, request.headers) : null);
     if (rejection) return { rejection, realm, verified: token };
     if (!runtime.sessions.needsCheck(token)) return this.#admit(token, runtime, request);
     // Refresh tokens always, auth tokens with a jti: ask the store, within a bounded time (fail closed).
