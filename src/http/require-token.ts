@@ -12,6 +12,7 @@ import type { RequestLike } from './extract-token';
 import { authorize, normaliseRequirement, type RequireTokenOptions } from '../authorize/requirement';
 import { runAccessCheck, type CheckedRequest } from '../authorize/access-check';
 import { guardClass, markGuarded } from './class-guard';
+import { warnIfNoDecoratorMetadata } from './decorator-metadata';
 
 /**
  * A decorator usable both as a legacy (`experimentalDecorators`) and as a TC39 standard decorator, of a method or of
@@ -166,6 +167,7 @@ function decoratorFor(guard: TokenGuard): RequireTokenDecorator {
     if (typeof descriptor?.value !== 'function' || (typeof key !== 'string' && typeof key !== 'symbol')) {
       throw new TypeError('@RequireToken decorates methods only');
     }
+    warnIfNoDecoratorMetadata(target as object, key);
     // As a before-middleware, authentication runs ahead of routing-controllers' body parsing and validation, on the
     // declaring class and on every subclass controller that inherits the action.
     if (typeof key === 'string') useGuardBefore(target as object, key, guard.middleware);
