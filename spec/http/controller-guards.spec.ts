@@ -49,6 +49,9 @@ class ParamController {
 @JsonController('/docs')
 @RequireToken({ scope: 'docs' })
 class DocumentController {
+  // A constructor parameter, as typedi injection gives controllers: the class decorator's type accepts it.
+  constructor(readonly label: string = 'docs') {}
+
   @Get('/')
   list() {
     return { list: currentToken.sub };
