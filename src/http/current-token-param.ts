@@ -13,7 +13,11 @@ export type CurrentTokenDecorator = (target: object, method: string, index: numb
 /** The token this very request passed a guard with: never the context of another request. */
 function tokenOf(action: Action): JWT | undefined {
   const context = currentContext();
-  return context !== undefined && context.request === action.request ? context.token : undefined;
+  // On Koa, the guard's request is Node's own (ctx.req); routing-controllers' action.request is Koa's wrapper.
+  const nodeRequest = (action.context as { req?: unknown } | undefined)?.req;
+  return context !== undefined && (context.request === action.request || (nodeRequest !== undefined && context.request === nodeRequest))
+    ? context.token
+    : undefined;
 }
 
 /**

@@ -34,6 +34,7 @@ import {
 import type { TokenCheck } from '../token/verify';
 import { runAccessCheck } from '../authorize/access-check';
 import { observed } from './auth-events';
+import { answerKoaConfigError, answerKoaRejection, isKoaCall, koaDeclaredParams, koaRequest, type KoaContextLike } from './koa';
 
 /**
  * What checking a request gives: the verified token, a rejection, a configuration error, or (`optional: true` and no
@@ -311,6 +312,8 @@ export class TokenGuard {
 
   /** Express middleware: answers 401/403, or calls `next()` inside the token's context. */
   readonly middleware = (incoming: IncomingMessage, response: ServerResponse, next: NextFunction): void => {
+    // routing-controllers' Koa driver calls its middleware as (ctx, next) and waits for the promise it returns.
+    if (isKoaCall(incoming, response, next)) return this.#koa(incoming, response as unknown as () => Promise<unknown>) as unknown as void;
     // Typed as Node's own classes so that Express infers nothing from it (route params stay the app's own type).
     const request = incoming as unknown as RequestLike;
     // Resumed from another request's context (a queueing middleware): never run in it, nor hand it to what follows.
@@ -329,6 +332,28 @@ export class TokenGuard {
       this.#proceed(outcome, request, response, next, known);
     }
   };
+
+  /** The Koa path: the same checks on `ctx.req`; answers through `ctx`, or runs the rest inside the token's context. */
+  async #koa(ctx: KoaContextLike, next: () => Promise<unknown>): Promise<unknown> {
+    const request = koaRequest(ctx);
+    if (inOtherRequestsContext(request)) return runWithoutContext(() => this.#koa(ctx, next));
+    const known: RouteKnowledge = { declared: koaDeclaredParams(ctx) };
+    let outcome: GuardOutcome;
+    try {
+      outcome = await observed(this.#check(request, ctx.res, known.declared), request);
+    } catch {
+      // Fail closed, never a stack.
+      outcome = { configError: new JwtAuthError('The token could not be checked') };
+    }
+    if (outcome.token) {
+      const context = this.contextFor(outcome.token, outcome.runtime, request.params ?? {}, request, ctx.res, known);
+      return runWithContext(context, () => next());
+    }
+    if (outcome.anonymous) return next();
+    if (outcome.rejection) answerKoaRejection(ctx, outcome.rejection, outcome.realm);
+    else answerKoaConfigError(ctx, outcome.configError);
+    return undefined;
+  }
 
   #proceed(outcome: GuardOutcome, request: RequestLike, response: ServerResponse, next: NextFunction, known: RouteKnowledge): void {
     if (outcome.token) {
