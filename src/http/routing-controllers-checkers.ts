@@ -94,8 +94,9 @@ export function jwtAuthorizationChecker(options: JwtAuthorizationCheckerOptions 
       throw new TypeError('@Authorized() roles must be strings');
     }
     const next = action.next as NextFunction | undefined;
-    if (typeof next !== 'function') {
-      throw new TypeError('jwtAuthorizationChecker works with routing-controllers\' Express driver (useExpressServer / createExpressServer)');
+    // The Koa driver gives a Koa context and a promise-returning next: the guard's Express path cannot answer there.
+    if (typeof next !== 'function' || action.context !== undefined) {
+      throw new TypeError('jwtAuthorizationChecker works with routing-controllers\' Express driver (useExpressServer / createExpressServer); on Koa, use @RequireToken');
     }
     guardFor(roles).middleware(action.request as IncomingMessage, action.response as ServerResponse, next);
     return PENDING;
