@@ -5,7 +5,7 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
 import type { RequestListener } from 'node:http';
-import { Body, createKoaServer, Get, JsonController, Param, Post } from 'routing-controllers';
+import { Authorized, Body, createKoaServer, Get, JsonController, Param, Post } from 'routing-controllers';
 import { Container } from 'typedi';
 import {
   AllowAnonymous,
@@ -16,6 +16,7 @@ import {
   JWT_AUTHTYPE,
   JWT_ISSUER,
   JWT_SECRET,
+  jwtAuthorizationChecker,
   RequireToken,
   type JWT,
 } from 'routing-controllers-jwt';
@@ -25,6 +26,8 @@ import { bearer, listen, send, type Reply, type RunningServer } from '../support
 import { expectRejection, tamperedSignature } from '../support/require-token';
 
 const issuer = 'https://koa.example';
+const jwtAuthorizationCheckerKoaMessage =
+  'jwtAuthorizationChecker works with routing-controllers\' Express driver (useExpressServer / createExpressServer); on Koa, use @RequireToken';
 
 @JsonController('/koa')
 @RequireToken()
@@ -60,6 +63,15 @@ class KoaOpenController {
   @RequireToken({ optional: true })
   greeting() {
     return { hello: getCurrentToken()?.sub ?? 'stranger' };
+  }
+}
+
+@JsonController('/koa-authorized')
+class KoaAuthorizedController {
+  @Get('/')
+  @Authorized()
+  list() {
+    return { ran: true };
   }
 }
 
@@ -107,6 +119,19 @@ describe('routing-controllers Koa driver', () => {
     expect(reply.json).to.deep.equal({ text: 'hi', by: 'ann' });
     const refused = await send(`${server.url}/koa/notes`, { method: 'POST', headers: tokenOf('ann'), body: { text: 'hi' } });
     expectRejection(refused, { status: 403, code: 'ERR_TOKEN_FORBIDDEN_SCOPE', issuer, bearerError: 'insufficient_scope' });
+  });
+
+  it('security: jwtAuthorizationChecker (Express only) fails closed on Koa with a 500 naming what to use instead', async () => {
+    const koa = createKoaServer({ controllers: [KoaAuthorizedController], authorizationChecker: jwtAuthorizationChecker() }) as { callback(): RequestListener };
+    const other = await listen(koa.callback());
+    try {
+      const reply = await send(`${other.url}/koa-authorized`, { headers: tokenOf('alice') });
+      expect(reply.status).to.equal(500);
+      expect(reply.json).to.deep.include({ message: jwtAuthorizationCheckerKoaMessage });
+      expect(reply.text).not.to.include('"ran"');
+    } finally {
+      await other.close();
+    }
   });
 
   it('@AllowAnonymous() and optional: true work as on Express', async () => {
