@@ -23,7 +23,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['auth-manager.ts'],
   ['context.ts'],
   ['http/'],
-  ['index.ts'],
+  ['index.ts', 'testing/'],
 ];
 
 /** Pure modules: no requests, no routing-controllers, no express, no node:http. */

@@ -45,6 +45,7 @@ function describeCode(code: RejectionCode): string {
       return 'unauthorized';
     case 'ERR_TOKEN_FORBIDDEN_CLAIMS':
     case 'ERR_TOKEN_FORBIDDEN_SCOPE':
+    case 'ERR_TOKEN_FORBIDDEN_CHECK':
     case 'ERR_CSRF':
       return 'forbidden';
     case 'ERR_REVOCATION_UNAVAILABLE':

@@ -6,16 +6,17 @@ import * as api from 'routing-controllers-jwt';
 
 /** Every runtime export of the package root, sorted. Types are pinned by the compiler where they are used. */
 const EXPORTS = [
-  'AuthData', 'AuthManager', 'AuthType', 'DEFAULT_CSRF_HEADER', 'DPOP_ALGORITHMS', 'ERROR_CODES',
-  'InvalidConfigError', 'InvalidTokenError', 'JWT', 'JWT_AUDIENCE', 'JWT_AUTHJTI', 'JWT_AUTHMAXAGE', 'JWT_AUTHTYPE',
-  'JWT_CACHESIZE', 'JWT_DPOP', 'JWT_DPOPALGS', 'JWT_DPOPNONCE', 'JWT_ISSUER', 'JWT_ISSUERS', 'JWT_JWKSCOOLDOWN',
-  'JWT_JWKSMAXAGE', 'JWT_JWKSTIMEOUT', 'JWT_JWKSURL', 'JWT_KEYS', 'JWT_LEEWAY', 'JWT_PUBLICKEY', 'JWT_REFRESHMAXAGE',
-  'JWT_RESOURCEMETADATA', 'JWT_REVOCATIONSTORE', 'JWT_REVOCATIONTIMEOUT', 'JWT_SECRET', 'JwtAuthError',
-  'MAX_TOKEN_LENGTH', 'MemoryRevocationStore', 'MissingConfigError', 'MissingSignerError', 'NoTokenContextError',
-  'ParamBinding', 'RESERVED_CLAIMS', 'RedisRevocationStore', 'RequireToken', 'STORE_CHANNEL', 'TokenForbiddenError',
-  'TokenType', 'TokenUnauthorizedError', 'TokenUnavailableError', 'accessTokenHash', 'checkDpopProof',
-  'clearSessionCookies', 'clientCertificateThumbprint', 'createDpopNonces', 'currentToken', 'dpopKeyOf',
-  'getCurrentToken', 'jwkThumbprint', 'keepAliveErrorSink', 'param', 'requireToken', 'serveJwks',
+  'ACCEPTED_CHANNEL', 'AllowAnonymous', 'AuthData', 'AuthManager', 'AuthType', 'CurrentToken', 'DEFAULT_CSRF_HEADER',
+  'DPOP_ALGORITHMS', 'ERROR_CODES', 'InvalidConfigError', 'InvalidTokenError', 'JWT', 'JWT_AUDIENCE', 'JWT_AUTHJTI',
+  'JWT_AUTHMAXAGE', 'JWT_AUTHTYPE', 'JWT_CACHESIZE', 'JWT_DPOP', 'JWT_DPOPALGS', 'JWT_DPOPNONCE', 'JWT_ISSUER',
+  'JWT_ISSUERS', 'JWT_JWKSCOOLDOWN', 'JWT_JWKSMAXAGE', 'JWT_JWKSTIMEOUT', 'JWT_JWKSURL', 'JWT_KEYS', 'JWT_LEEWAY',
+  'JWT_PUBLICKEY', 'JWT_REFRESHMAXAGE', 'JWT_RESOURCEMETADATA', 'JWT_REVOCATIONSTORE', 'JWT_REVOCATIONTIMEOUT',
+  'JWT_SECRET', 'JwtAuthError', 'MAX_TOKEN_LENGTH', 'MemoryRevocationStore', 'MissingConfigError',
+  'MissingSignerError', 'NoTokenContextError', 'ParamBinding', 'REFUSED_CHANNEL', 'RESERVED_CLAIMS',
+  'RedisRevocationStore', 'RequireToken', 'STORE_CHANNEL', 'TokenForbiddenError', 'TokenType',
+  'TokenUnauthorizedError', 'TokenUnavailableError', 'accessTokenHash', 'checkDpopProof', 'clearSessionCookies',
+  'clientCertificateThumbprint', 'createDpopNonces', 'currentToken', 'dpopKeyOf', 'getCurrentToken', 'jwkThumbprint',
+  'jwtAuthorizationChecker', 'jwtCurrentUserChecker', 'keepAliveErrorSink', 'param', 'requireToken', 'serveJwks',
   'serveResourceMetadata', 'sessionCookieOptions', 'setSessionCookies', 'thumbprint',
 ];
 

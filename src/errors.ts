@@ -39,6 +39,7 @@ export const ERROR_CODES = Object.freeze({
   // 403.
   ERR_TOKEN_FORBIDDEN_CLAIMS: 'a valid token without the required claims',
   ERR_TOKEN_FORBIDDEN_SCOPE: 'a valid token without the required scope',
+  ERR_TOKEN_FORBIDDEN_CHECK: 'a valid token that the check predicate of the route did not accept (or that threw)',
   ERR_CSRF: 'a state-changing request with a cookie token lacks the CSRF header value',
   // 503.
   ERR_REVOCATION_UNAVAILABLE: 'the revocation store did not answer in time (fail closed)',

@@ -85,6 +85,7 @@ export { AuthManager, type RotatedTokens, type SessionClaims } from './auth-mana
 export { param, ParamBinding, type RequiredClaims, type RequiredValue, type RouteParams } from './authorize/match-claims';
 export { DEFAULT_CSRF_HEADER, type RequireTokenOptions } from './authorize/requirement';
 export type { DpopMode } from './authorize/dpop-option';
+export type { AccessCheck, CheckedRequest } from './authorize/access-check';
 
 // Sessions: revocation stores.
 export type { RetireRequest, RevocationStore, StoreRetireOutcome } from './sessions/revocation-store';
@@ -105,6 +106,16 @@ export {
   type TokenLocation,
   type TokenTypeName,
 } from './http/require-token';
+export { AllowAnonymous, type AllowAnonymousDecorator } from './http/class-guard';
+export { CurrentToken, type CurrentTokenDecorator } from './http/current-token-param';
+export {
+  jwtAuthorizationChecker,
+  jwtCurrentUserChecker,
+  type AuthorizationChecker,
+  type CurrentUserChecker,
+  type JwtAuthorizationCheckerOptions,
+} from './http/routing-controllers-checkers';
+export { ACCEPTED_CHANNEL, REFUSED_CHANNEL, type AuthEvent } from './http/auth-events';
 export type { RequestLike } from './http/extract-token';
 export { keepAliveErrorSink, type NextFunction, type ResponseLike } from './http/respond';
 export { serveJwks, type ServeJwksOptions } from './http/serve-jwks';

@@ -129,9 +129,10 @@ describe('@RequireToken options are validated when the decorator factory is call
     });
   });
 
-  it('decorates methods only', () => {
+  it('decorates classes and methods only', () => {
     const decorator = RequireToken() as unknown as (...args: unknown[]) => unknown;
-    typeErrorOf(() => decorator(class Plain {}));
+    expect(decorator(class Plain {})).to.equal(undefined);
+    typeErrorOf(() => decorator({}));
     typeErrorOf(() => decorator({}, 'property', { value: 42, writable: true, enumerable: true, configurable: true }));
   });
 

@@ -37,6 +37,7 @@ const reject = (status: Rejection['status'], code: RejectionCode, message: strin
 export const REJECTIONS = Object.freeze({
   missingHeader: reject(401, 'ERR_TOKEN_MISSING', 'A token is required: send it as "Authorization: Bearer <token>"', undefined),
   missingCookie: reject(401, 'ERR_TOKEN_MISSING', 'A token is required in a cookie', undefined),
+  missingAny: reject(401, 'ERR_TOKEN_MISSING', 'A token is required', undefined),
   noContext: reject(401, 'ERR_TOKEN_MISSING', 'A verified token is required', undefined),
   badHeader: reject(401, 'ERR_TOKEN_HEADER', 'The Authorization header must be "Bearer <token>"', 'invalid_token'),
   // RFC 6750 §3.1: a request using another scheme (Basic, ...) carries no bearer token, so no error code is given.
@@ -60,6 +61,7 @@ export const REJECTIONS = Object.freeze({
   csrf: reject(403, 'ERR_CSRF', 'A state-changing request with a cookie token must send the token\'s CSRF value in its header', undefined),
   claimsMismatch: reject(403, 'ERR_TOKEN_FORBIDDEN_CLAIMS', 'The token does not carry the required claims', 'insufficient_scope'),
   scopeMismatch: reject(403, 'ERR_TOKEN_FORBIDDEN_SCOPE', 'The token does not carry the required scope', 'insufficient_scope'),
+  checkFailed: reject(403, 'ERR_TOKEN_FORBIDDEN_CHECK', 'The token does not grant access to this resource', 'insufficient_scope'),
 } satisfies Record<string, Rejection> & Record<InvalidTokenReason, Rejection>);
 
 /** The headers of a rejection's answer: the RFC 6750 challenge, or `Retry-After` (1 to 3 s, jittered) for a 503. */

@@ -17,6 +17,10 @@ import { REJECTIONS, type Rejection } from './rejections';
 import { UnknownRouteError } from '../errors';
 import type { ClaimValue, Scope } from '../claims';
 import { normaliseDpopOption, type DpopMode } from './dpop-option';
+import { normaliseAccessCheck, type AccessCheck } from './access-check';
+import { matchAnyScope, normaliseAnyScope } from './any-scope';
+import { refuseLookalikeOptions } from './option-names';
+import { normaliseLocations, type Location } from './locations';
 
 /**
  * Options of `@RequireToken` and `requireToken()`. Every key that is not one of the named options is a claim the token
@@ -36,8 +40,20 @@ import { normaliseDpopOption, type DpopMode } from './dpop-option';
 export interface RequireTokenOptions {
   /** The token type required. @default 'auth' */
   tokenType?: 'auth' | 'refresh' | TokenType;
-  /** Where the token is read from. @default 'header' */
-  location?: 'header' | 'cookies';
+  /**
+   * Where the token is read from: one location, or a list tried in order (the first that holds a token is read; a
+   * token present there but invalid is a 401, never a reason to try the next). @default 'header'
+   *
+   * @example
+   * ```ts
+   * requireToken({ location: ['header', 'cookies'], cookieName: 'auth_token' });
+   * ```
+   */
+  location?: Location | readonly Location[];
+  /** The header holding the token, for `'header'`. @default 'Authorization' */
+  headerName?: string;
+  /** The authentication scheme before the token in that header (matched in any case). @default 'Bearer' */
+  scheme?: string;
   /** The cookie holding the token; required when `location` is `'cookies'`. */
   cookieName?: string;
   /** Required entries of the token's `scope` claim. `undefined` or `null` is a `TypeError`: remove the key instead. */
@@ -75,8 +91,39 @@ export interface RequireTokenOptions {
    * @default the configuration's `JWT_DPOP` ('allowed')
    */
   dpop?: 'required' | 'allowed' | false;
-  /** Any other key: a claim the token must carry. */
-  [claim: string]: RequiredValue | Readonly<Record<string, RequiredValue>> | undefined;
+  /**
+   * Authentication is optional: a request without any token runs without a token context (`getCurrentToken()` is
+   * `undefined`); a token that is sent must still be valid (401) and match the requirement (403). @default false
+   */
+  optional?: boolean;
+  /**
+   * Alternatives, of which the token's scope must satisfy at least one (each as `scope` reads it: every word of a
+   * string). Combined with `scope` when both are given. An empty list, `undefined` or `null` is a `TypeError`.
+   *
+   * @example
+   * ```ts
+   * requireToken({ anyScope: ['documents:read', 'admin'] });
+   * ```
+   */
+  anyScope?: readonly Scope[];
+  /**
+   * The app's own predicate, run once every other check passed, with the verified token, the route parameters and the
+   * request: `true` grants access; `false`, a throw or a rejected promise answers 403 `ERR_TOKEN_FORBIDDEN_CHECK`
+   * (fail closed; what was thrown is never sent). May be async on requests; on a guarded method called inside another
+   * request's token context it must answer synchronously (a promise there refuses).
+   *
+   * @example
+   * ```ts
+   * @RequireToken({ check: async (token, params) => (await docs.ownerOf(params.id)) === token.sub })
+   * ```
+   */
+  check?: AccessCheck;
+  /**
+   * Any other key: a claim the token must carry. A key that reads like an option name (another case, `_`/`-`, or one
+   * typo away from a name of five letters or more: `Optional`, `token_type`, `scopes`) is a `TypeError`: require such
+   * a claim under `claims`.
+   */
+  [claim: string]: RequiredValue | Readonly<Record<string, RequiredValue>> | readonly Scope[] | readonly Location[] | AccessCheck | undefined;
 }
 
 /** The CSRF header used when `csrf` is not given. */
@@ -85,7 +132,14 @@ export const DEFAULT_CSRF_HEADER = 'X-CSRF-Token';
 /** A validated, frozen requirement. */
 export interface TokenRequirement {
   readonly tokenType: TokenType;
+  /** The first of `locations`. */
   readonly location: 'header' | 'cookies';
+  /** Where the token is read from, in order. */
+  readonly locations: readonly Location[];
+  /** The header holding the token (lower case), for `'header'`. */
+  readonly headerName: string;
+  /** The scheme before the token in that header. */
+  readonly scheme: string;
   readonly cookieName: string | undefined;
   readonly scope: Scope | undefined;
   readonly override: RequiredClaims | undefined;
@@ -101,9 +155,18 @@ export interface TokenRequirement {
   readonly dpop: DpopMode | undefined;
   /** Whether answers that pass get `Cache-Control: no-store` (unless the action sets its own). */
   readonly noStore: boolean;
+  /** Whether a request without a token is let through, without a token context. */
+  readonly optional: boolean;
+  /** Alternatives of `anyScope`, one of which the token's scope must satisfy. */
+  readonly anyScope: readonly Scope[] | undefined;
+  /** The app's predicate, run after every other check. */
+  readonly check: AccessCheck | undefined;
 }
 
-const OPTION_NAMES = new Set(['tokenType', 'location', 'cookieName', 'scope', 'override', 'csrf', 'claims', 'dpop', 'noStore']);
+const OPTION_NAMES = new Set([
+  'tokenType', 'location', 'cookieName', 'scope', 'override', 'csrf', 'claims', 'dpop', 'noStore', 'optional', 'anyScope', 'check',
+  'headerName', 'scheme',
+]);
 // The seed's Python spellings would otherwise silently become required claims and answer 403 to everyone.
 const SEED_SPELLINGS: Readonly<Record<string, string>> = { token_type: 'tokenType', cookie_name: 'cookieName' };
 // RFC 6265 §4.1.1: a cookie name is an HTTP token.
@@ -180,7 +243,7 @@ function namedStringsOf(claims: RequiredClaims | undefined, prefix: string): Arr
 
 // Options that add a check: present without a value, they would drop it silently (a spread of an unset value,
 // `{ scope: config.scope }`, would leave a route open to tokens without any scope).
-const CHECK_OPTIONS = ['scope', 'override', 'claims'] as const;
+const CHECK_OPTIONS = ['scope', 'override', 'claims', 'anyScope', 'check'] as const;
 
 function refuseChecksWithoutValue(options: Record<string, unknown>): void {
   for (const name of CHECK_OPTIONS) {
@@ -220,19 +283,20 @@ export function normaliseRequirement(args: readonly unknown[]): TokenRequirement
   if (tokenType !== TokenType.AUTH && tokenType !== TokenType.REFRESH) {
     throw new TypeError(`Invalid token type ${JSON.stringify(tokenType)}: use 'auth' or 'refresh'`);
   }
-  const location = firstGiven(positionalLocation, options.location, 'header');
-  if (location !== 'header' && location !== 'cookies') {
-    throw new TypeError(`Invalid location ${JSON.stringify(location)}: use 'header' or 'cookies'`);
-  }
+  const where = normaliseLocations(firstGiven(positionalLocation, options.location, 'header'), options.headerName, options.scheme);
+  const location = where.locations[0];
+  const readsCookies = where.locations.includes('cookies');
   const { cookieName } = options;
-  if (location === 'cookies' && (typeof cookieName !== 'string' || !COOKIE_NAME.test(cookieName))) {
+  if (readsCookies && (typeof cookieName !== 'string' || !COOKIE_NAME.test(cookieName))) {
     throw new TypeError('cookieName must be set to a valid cookie name when location is "cookies"');
   }
   const claimEntries = Object.entries(options).filter(([key]) => !OPTION_NAMES.has(key));
   for (const [key] of claimEntries) {
     if (Object.hasOwn(SEED_SPELLINGS, key)) throw new TypeError(`Unknown option ${key}: did you mean ${SEED_SPELLINGS[key]}?`);
   }
-  const { csrf } = options;
+  refuseLookalikeOptions(claimEntries.map(([key]) => key), OPTION_NAMES);
+  const { csrf, optional } = options;
+  if (optional !== undefined && typeof optional !== 'boolean') throw new TypeError('optional must be true or false');
   if (csrf !== undefined && csrf !== false && !(typeof csrf === 'string' && COOKIE_NAME.test(csrf))) {
     throw new TypeError('csrf must be a header name or false');
   }
@@ -242,8 +306,11 @@ export function normaliseRequirement(args: readonly unknown[]): TokenRequirement
   return Object.freeze({
     tokenType,
     location,
-    csrfHeader: location === 'cookies' && csrf !== false ? (csrf ?? DEFAULT_CSRF_HEADER).toLowerCase() : undefined,
-    cookieName: location === 'cookies' ? (cookieName as string) : undefined,
+    csrfHeader: readsCookies && csrf !== false ? (csrf ?? DEFAULT_CSRF_HEADER).toLowerCase() : undefined,
+    cookieName: readsCookies ? (cookieName as string) : undefined,
+    locations: where.locations,
+    headerName: where.headerName,
+    scheme: where.scheme,
     scope: normaliseScope(options.scope),
     override,
     claims,
@@ -251,6 +318,9 @@ export function normaliseRequirement(args: readonly unknown[]): TokenRequirement
     namedStrings: Object.freeze([...namedStringsOf(claims, ''), ...namedStringsOf(override, 'override.')]),
     dpop: normaliseDpopOption(options.dpop),
     noStore: options.noStore !== false,
+    optional: optional === true,
+    anyScope: normaliseAnyScope(options.anyScope, normaliseScope),
+    check: normaliseAccessCheck(options.check),
   });
 }
 
@@ -290,6 +360,9 @@ export function authorize(token: JWT, requirement: TokenRequirement, params: Rou
   if (requirement.claims && !matchClaims(claims, requirement.claims, route, 'bind')) return REJECTIONS.claimsMismatch;
   if (requirement.literalClaims && !matchClaims(claims, requirement.literalClaims, route, 'literal')) return REJECTIONS.claimsMismatch;
   if (requirement.scope !== undefined && !matchScope(Object.hasOwn(claims, 'scope') ? claims.scope : undefined, requirement.scope)) {
+    return REJECTIONS.scopeMismatch;
+  }
+  if (requirement.anyScope !== undefined && !matchAnyScope(Object.hasOwn(claims, 'scope') ? claims.scope : undefined, requirement.anyScope)) {
     return REJECTIONS.scopeMismatch;
   }
   return null;

@@ -18,8 +18,8 @@ import { JwtAuthError, MissingSignerError } from '../errors';
 import type { JWT } from '../token/jwt';
 import { checkCsrf } from '../authorize/csrf';
 import { REJECTIONS, type Rejection } from '../authorize/rejections';
-import { extractCookieToken, type RequestLike } from './extract-token';
-import { extractAuthorization, type SchemeExtraction } from './extract-authorization';
+import type { RequestLike } from './extract-token';
+import { extractorFor, type LocatedExtraction } from './token-locations';
 import { checkSenderConstraint } from './sender-constraint';
 import { dpopRejection, withDpopChallenge } from '../authorize/dpop-rejections';
 import { ambiguousStrings, authorize, type TokenRequirement } from '../authorize/requirement';
@@ -36,12 +36,23 @@ import {
   type NextFunction,
 } from './respond';
 import type { TokenCheck } from '../token/verify';
+import { runAccessCheck } from '../authorize/access-check';
+import { observed } from './auth-events';
+import { answerKoaConfigError, answerKoaRejection, isKoaCall, koaDeclaredParams, koaRequest, type KoaContextLike } from './koa';
 
-/** What checking a request gives: the verified token, a rejection, or a configuration error. */
+/**
+ * What checking a request gives: the verified token, a rejection, a configuration error, or (`optional: true` and no
+ * token sent) leave to go on anonymously.
+ */
 export type GuardOutcome =
-  | { token: JWT; runtime: Runtime; rejection?: undefined; configError?: undefined }
-  | { token?: undefined; rejection: Rejection; realm: string | undefined; configError?: undefined }
-  | { token?: undefined; rejection?: undefined; configError: JwtAuthError };
+  | { token: JWT; runtime: Runtime; rejection?: undefined; configError?: undefined; anonymous?: undefined }
+  | { token?: undefined; rejection: Rejection; realm: string | undefined; configError?: undefined; anonymous?: undefined; verified?: JWT }
+  | { token?: undefined; rejection?: undefined; configError: JwtAuthError; anonymous?: undefined }
+  | { token?: undefined; rejection?: undefined; configError?: undefined; anonymous: true };
+
+const ANONYMOUS: GuardOutcome = Object.freeze({ anonymous: true as const });
+// Only the absence of any token is anonymous: a malformed header or a bad token is still a 401 on optional routes.
+const NO_TOKEN: ReadonlySet<Rejection> = new Set([REJECTIONS.missingHeader, REJECTIONS.missingCookie, REJECTIONS.missingAny]);
 
 // Stream events of the request (body parsing, uploads) are emitted from the socket's async context; binding the
 // request's emit to the token's context keeps currentToken readable in whatever runs after them.
@@ -174,16 +185,15 @@ interface RouteKnowledge {
 
 /** A requirement turned into checks; one per `@RequireToken` or `requireToken()`. */
 export class TokenGuard {
-  readonly #extract: (request: RequestLike) => SchemeExtraction;
+  readonly #extract: (request: RequestLike) => LocatedExtraction;
   // Private fields stay writable on the frozen guard: the unknown-route warning is emitted once per guard.
   #warned = false;
   /** The 403 of this requirement's scope, naming it (RFC 6750 §3), built once. */
   readonly #scopeRejection: Rejection;
 
   constructor(readonly requirement: TokenRequirement) {
-    const { cookieName } = requirement;
     this.#scopeRejection = scopeRejection(requirement.scope);
-    this.#extract = cookieName === undefined ? extractAuthorization : (request) => ({ ...extractCookieToken(request, cookieName), scheme: 'cookie' });
+    this.#extract = extractorFor(requirement);
     Object.freeze(this);
   }
 
@@ -192,7 +202,7 @@ export class TokenGuard {
    * remote JWK Set (it may have to fetch keys) or the token must be looked up in the revocation store.
    */
   check(request: RequestLike, response?: unknown): GuardOutcome | Promise<GuardOutcome> {
-    return this.#check(request, response, declaredParamsOf(request));
+    return observed(this.#check(request, response, declaredParamsOf(request)), request);
   }
 
   #check(request: RequestLike, response: unknown, declared: ReadonlySet<string> | undefined): GuardOutcome | Promise<GuardOutcome> {
@@ -211,11 +221,15 @@ export class TokenGuard {
     const { realm } = runtime;
     const extraction = this.#extract(request);
     const dpopMode = this.requirement.dpop ?? runtime.dpop.mode;
-    if (extraction.rejection === REJECTIONS.missingHeader && dpopMode === 'required') {
-      return { rejection: dpopRejection('missing', { realm, algs: runtime.dpop.challengeAlgs }, runtime.dpop.nonces?.current()), realm };
+    if (extraction.rejection) {
+      if (this.requirement.optional && NO_TOKEN.has(extraction.rejection)) return ANONYMOUS;
+      if (NO_TOKEN.has(extraction.rejection) && dpopMode === 'required') {
+        return { rejection: dpopRejection('missing', { realm, algs: runtime.dpop.challengeAlgs }, runtime.dpop.nonces?.current()), realm };
+      }
+      return { rejection: extraction.rejection, realm };
     }
-    if (extraction.rejection) return { rejection: extraction.rejection, realm };
     const { token: signed, scheme = 'bearer' } = extraction;
+    const fromCookie = extraction.fromCookie === true;
     // Synchronous unless remote keys must be fetched.
     const result = runtime.verifier.checkWithRemote(signed);
     const constrained = (settled: TokenCheck): GuardOutcome | Promise<GuardOutcome> => {
@@ -226,8 +240,10 @@ export class TokenGuard {
       }
       // RFC 9449 §7.1, RFC 8705 §3: the sender constraint is part of authenticating the token, before authorizing it.
       const bound = checkSenderConstraint(dpopMode, scheme, signed, settled.token, request, response, runtime);
-      if (bound instanceof Promise) return bound.then((rejection) => (rejection ? { rejection, realm } : this.#verdict(settled, request, runtime, declared)));
-      return bound ? { rejection: bound, realm } : this.#verdict(settled, request, runtime, declared);
+      if (bound instanceof Promise) {
+        return bound.then((rejection) => (rejection ? { rejection, realm } : this.#verdict(settled, request, runtime, declared, fromCookie)));
+      }
+      return bound ? { rejection: bound, realm } : this.#verdict(settled, request, runtime, declared, fromCookie);
     };
     if (result instanceof Promise) return result.then(constrained);
     return constrained(result);
@@ -238,19 +254,31 @@ export class TokenGuard {
     request: RequestLike,
     runtime: Runtime,
     declared: ReadonlySet<string> | undefined,
+    fromCookie: boolean,
   ): GuardOutcome | Promise<GuardOutcome> {
     const { realm } = runtime;
     if (!result.valid) return { rejection: REJECTIONS[result.reason], realm };
     const { token } = result;
     const method = (request as { method?: string }).method;
-    const rejection = authorize(token, this.requirement, request.params ?? {}, declared) ?? checkCsrf(token, this.requirement, method, request.headers);
-    if (rejection) return { rejection: rejection === REJECTIONS.scopeMismatch ? this.#scopeRejection : rejection, realm };
-    if (!runtime.sessions.needsCheck(token)) return { token, runtime };
+    // CSRF guards ambient credentials only: a token the client put in a header was not sent by the browser on its own.
+    const rejection = authorize(token, this.requirement, request.params ?? {}, declared)
+      ?? (fromCookie ? checkCsrf(token, this.requirement, method, request.headers) : null);
+    if (rejection) return { rejection: rejection === REJECTIONS.scopeMismatch ? this.#scopeRejection : rejection, realm, verified: token };
+    if (!runtime.sessions.needsCheck(token)) return this.#admit(token, runtime, request);
     // Refresh tokens always, auth tokens with a jti: ask the store, within a bounded time (fail closed).
-    return runtime.sessions.status(token).then((status): GuardOutcome => {
-      if (status === 'valid') return { token, runtime };
-      return { rejection: status === 'revoked' ? REJECTIONS.revoked : REJECTIONS.revocationUnavailable, realm };
+    return runtime.sessions.status(token).then((status): GuardOutcome | Promise<GuardOutcome> => {
+      if (status === 'valid') return this.#admit(token, runtime, request);
+      return { rejection: status === 'revoked' ? REJECTIONS.revoked : REJECTIONS.revocationUnavailable, realm, verified: token };
     });
+  }
+
+  /** The last step: the requirement's `check` predicate, when it has one, sees only tokens that passed everything else. */
+  #admit(token: JWT, runtime: Runtime, request: RequestLike): GuardOutcome | Promise<GuardOutcome> {
+    const { check } = this.requirement;
+    if (check === undefined) return { token, runtime };
+    const verdict = (rejection: Rejection | null): GuardOutcome => (rejection ? { rejection, realm: runtime.realm, verified: token } : { token, runtime });
+    const rejection = runAccessCheck(check, token, request.params ?? {}, request);
+    return rejection instanceof Promise ? rejection.then(verdict) : verdict(rejection);
   }
 
   /** A configuration error for a requirement whose strings the guard cannot read without the route; warns once. */
@@ -310,6 +338,8 @@ export class TokenGuard {
 
   /** Express middleware: answers 401/403, or calls `next()` inside the token's context. */
   readonly middleware = (incoming: IncomingMessage, response: ServerResponse, next: NextFunction): void => {
+    // routing-controllers' Koa driver calls its middleware as (ctx, next) and waits for the promise it returns.
+    if (isKoaCall(incoming, response, next)) return this.#koa(incoming, response as unknown as () => Promise<unknown>) as unknown as void;
     // Typed as Node's own classes so that Express infers nothing from it (route params stay the app's own type).
     const request = incoming as unknown as RequestLike;
     // Resumed from another request's context (a queueing middleware): never run in it, nor hand it to what follows.
@@ -318,7 +348,7 @@ export class TokenGuard {
       return;
     }
     const known: RouteKnowledge = { declared: this.#declaredAsMiddleware(request) };
-    const outcome = this.#check(request, response, known.declared);
+    const outcome = observed(this.#check(request, response, known.declared), request);
     if (outcome instanceof Promise) {
       outcome
         .then((settled) => this.#proceed(settled, request, response, next, known))
@@ -328,6 +358,28 @@ export class TokenGuard {
       this.#proceed(outcome, request, response, next, known);
     }
   };
+
+  /** The Koa path: the same checks on `ctx.req`; answers through `ctx`, or runs the rest inside the token's context. */
+  async #koa(ctx: KoaContextLike, next: () => Promise<unknown>): Promise<unknown> {
+    const request = koaRequest(ctx);
+    if (inOtherRequestsContext(request)) return runWithoutContext(() => this.#koa(ctx, next));
+    const known: RouteKnowledge = { declared: koaDeclaredParams(ctx) };
+    let outcome: GuardOutcome;
+    try {
+      outcome = await observed(this.#check(request, ctx.res, known.declared), request);
+    } catch {
+      // Fail closed, never a stack.
+      outcome = { configError: new JwtAuthError('The token could not be checked') };
+    }
+    if (outcome.token) {
+      const context = this.contextFor(outcome.token, outcome.runtime, request.params ?? {}, request, ctx.res, known);
+      return runWithContext(context, () => next());
+    }
+    if (outcome.anonymous) return next();
+    if (outcome.rejection) answerKoaRejection(ctx, outcome.rejection, outcome.realm);
+    else answerKoaConfigError(ctx, outcome.configError);
+    return undefined;
+  }
 
   #proceed(outcome: GuardOutcome, request: RequestLike, response: ServerResponse, next: NextFunction, known: RouteKnowledge): void {
     if (outcome.token) {
@@ -340,6 +392,9 @@ export class TokenGuard {
     } else if (outcome.rejection) {
       ensureCompletedResponseSink(appOf(request));
       answerRejection(request, response, next, outcome.rejection, outcome.realm);
+    } else if (outcome.anonymous) {
+      // No token context is made: what follows runs in the context it was called in (none, for this request).
+      next();
     } else {
       answerConfigError(response, outcome.configError);
     }

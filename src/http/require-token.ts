@@ -12,9 +12,19 @@ import './manager-errors';
 import { REJECTIONS, toHttpError, type Rejection } from '../authorize/rejections';
 import type { RequestLike } from './extract-token';
 import { authorize, normaliseRequirement, type RequireTokenOptions } from '../authorize/requirement';
+import { runAccessCheck, type CheckedRequest } from '../authorize/access-check';
+import { guardClass, markGuarded } from './class-guard';
+import { warnIfNoDecoratorMetadata } from './decorator-metadata';
 
-/** A decorator usable both as a legacy (`experimentalDecorators`) and as a TC39 standard method decorator. */
+/**
+ * A decorator usable both as a legacy (`experimentalDecorators`) and as a TC39 standard decorator, of a method or of
+ * a whole class.
+ */
 export interface RequireTokenDecorator {
+  /** Legacy class decorator: every method the class declares requires the token. */
+  <Class extends abstract new (...args: never[]) => unknown>(target: Class): void;
+  /** TC39 standard (stage 3) class decorator. */
+  <Class extends abstract new (...args: never[]) => unknown>(target: Class, context: ClassDecoratorContext<Class>): void;
   /** Legacy method decorator (what routing-controllers uses). */
   (target: object, propertyKey: string | symbol, descriptor: PropertyDescriptor): PropertyDescriptor;
   /** TC39 standard (stage 3) method decorator. */
@@ -68,14 +78,36 @@ function guardMethod<This, Args extends unknown[], Return>(
     }
     if (request) return checkThenRun(guard, request, args, () => method.apply(this, args)) as Return;
     if (context) {
-      refuseInContext(context, authorize(context.token, guard.requirement, context.params, context.declaredParams) ?? staleRejection(context));
+      refuseInContext(
+        context,
+        authorize(context.token, guard.requirement, context.params, context.declaredParams) ?? staleRejection(context) ?? checkAtOnce(guard, context),
+      );
       const inner = guard.contextFor(context.token, context.runtime, context.params, context.request, context.response);
       return runWithContext(inner, () => method.apply(this, args));
     }
+    // `optional: true`: no token at all is allowed, and runs as it is.
+    if (guard.requirement.optional) return method.apply(this, args);
     throw toHttpError(REJECTIONS.noContext, undefined);
   };
   Object.defineProperty(guarded, 'name', { value: method.name, configurable: true });
+  markGuarded(guarded);
   return guarded;
+}
+
+const NO_REQUEST: CheckedRequest = Object.freeze({ headers: Object.freeze({}) });
+
+/**
+ * The requirement's `check` on a method called inside a context this guard has not passed: the method runs
+ * synchronously, so a predicate that answers a promise there refuses (fail closed).
+ */
+function checkAtOnce(guard: TokenGuard, context: TokenContext): Rejection | null {
+  const { check } = guard.requirement;
+  if (check === undefined) return null;
+  const request = (context.request ?? NO_REQUEST) as CheckedRequest;
+  const verdict = runAccessCheck(check, context.token, context.params, request);
+  if (!(verdict instanceof Promise)) return verdict;
+  verdict.catch(() => undefined);
+  return REJECTIONS.checkFailed;
 }
 
 /** Throws the HttpError of `rejection` (its challenge set on the context's response first); nothing when `null`. */
@@ -96,6 +128,7 @@ async function checkThenRun(guard: TokenGuard, request: RequestLike, args: reado
       preventCaching(response, guard.requirement);
       return await runWithContext(guard.contextFor(outcome.token, outcome.runtime, request.params ?? {}, request, response), run);
     }
+    if (outcome.anonymous) return await run();
     if (outcome.configError) {
       if (response) return answerConfigError(response, outcome.configError);
       throw outcome.configError;
@@ -110,8 +143,8 @@ async function checkThenRun(guard: TokenGuard, request: RequestLike, args: reado
   }
 }
 
-function isStandardContext(value: unknown): value is ClassMethodDecoratorContext {
-  return typeof value === 'object' && value !== null && typeof (value as ClassMethodDecoratorContext).kind === 'string';
+function isStandardContext(value: unknown): value is DecoratorContext {
+  return typeof value === 'object' && value !== null && typeof (value as DecoratorContext).kind === 'string';
 }
 
 function decoratorFor(guard: TokenGuard): RequireTokenDecorator {
@@ -121,6 +154,15 @@ function decoratorFor(guard: TokenGuard): RequireTokenDecorator {
     context: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => Return>,
   ): (this: This, ...args: Args) => Return;
   function decorate(target: unknown, key: unknown, descriptor?: PropertyDescriptor): unknown {
+    const wrap = (method: (...args: unknown[]) => unknown) => guardMethod(method, guard);
+    if (isStandardContext(key) && key.kind === 'class' && typeof target === 'function') {
+      guardClass(target as (...args: never[]) => unknown, guard, wrap, false);
+      return undefined;
+    }
+    if (key === undefined && descriptor === undefined && typeof target === 'function') {
+      guardClass(target as (...args: never[]) => unknown, guard, wrap, true);
+      return undefined;
+    }
     if (isStandardContext(key)) {
       if (key.kind !== 'method' || typeof target !== 'function') throw new TypeError('@RequireToken decorates methods only');
       return guardMethod(target as (...args: unknown[]) => unknown, guard);
@@ -128,6 +170,7 @@ function decoratorFor(guard: TokenGuard): RequireTokenDecorator {
     if (typeof descriptor?.value !== 'function' || (typeof key !== 'string' && typeof key !== 'symbol')) {
       throw new TypeError('@RequireToken decorates methods only');
     }
+    warnIfNoDecoratorMetadata(target as object, key);
     // As a before-middleware, authentication runs ahead of routing-controllers' body parsing and validation, on the
     // declaring class and on every subclass controller that inherits the action.
     if (typeof key === 'string') useGuardBefore(target as object, key, guard.middleware);
