@@ -29,6 +29,12 @@ async function startApi(issuer: string): Promise<RunningServer> {
     list() {
       return { iss: currentToken.iss, sub: currentToken.sub };
     }
+
+    @Get('/audit')
+    @RequireToken({ scope: 'orders:admin' })
+    audit() {
+      return { sub: currentToken.sub };
+    }
   }
   useExpressServer(app, { controllers: [OrdersController], defaultErrorHandler: false });
   return listen(app);
@@ -89,6 +95,12 @@ describe('DPoP-bound access tokens of a trusted issuer (oidc-provider, RFC 9449)
   it('security: wrong htu: a proof made for another URL is refused', async () => {
     const elsewhere = await proof(`${api.url}/audit`);
     expectRefused(await withProof(elsewhere), 'ERR_DPOP_PROOF', 'invalid_dpop_proof', token);
+  });
+
+  it('a 403 for a scope the issuer did not grant challenges with DPoP and names the scope', async () => {
+    const reply = await send(`${api.url}/audit`, { headers: { authorization: `DPoP ${token}`, dpop: await proof(`${api.url}/audit`) } });
+    expect(reply.status, reply.text).to.equal(403);
+    expect(reply.headers['www-authenticate']).to.match(/^DPoP realm="[^"]+", algs="[^"]+", error="insufficient_scope", scope="orders:admin"$/);
   });
 
   it('security: a proof for another access token (wrong ath) is refused', async () => {
