@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import { launchChromium, requireChromium, type RunningBrowser } from './support/browser';
 import { demoEnv, startDemo, stopDemo, type RunningDemo } from './support/demo-process';
 import { dpopHeaders, makeProof, proofKey, thumbprintOf } from './support/dpop';
-import { bearer, send, type Reply } from './support/server';
+import { bearer, listen, send, type Reply, type RunningServer } from './support/server';
 
 /** The part of the page's `document` and WebCrypto the specs use, inside `page.evaluate` (no DOM lib here). */
 interface PageGlobals {
@@ -32,9 +32,17 @@ describe('demo: DPoP login in a real browser (headless Chromium, non-extractable
   let demo: RunningDemo | undefined;
   let browser: RunningBrowser | undefined;
   let url: string;
+  /** A front end on another origin that the demo allows (DEMO_CORS_ORIGINS). */
+  let frontEnd: RunningServer | undefined;
+  let frontEndOrigin: string;
 
   before(async function () {
     requireChromium(this);
+    frontEnd = await listen((_request, response) => {
+      response.setHeader('Content-Type', 'text/html; charset=utf-8');
+      response.end('<!doctype html><html><body><p>the front end</p></body></html>');
+    });
+    frontEndOrigin = frontEnd.url.replace('127.0.0.1', 'localhost');
     demo = await startDemo(demoEnv({
       PORT: '0',
       NODE_ENV: 'test',
@@ -42,6 +50,7 @@ describe('demo: DPoP login in a real browser (headless Chromium, non-extractable
       JWT_SECRET: randomBytes(64).toString('base64url'),
       // The page must follow the server's nonces too (RFC 9449 §8).
       JWT_DPOPNONCE: 'true',
+      DEMO_CORS_ORIGINS: frontEndOrigin,
     }));
     url = demo.url;
     browser = await launchChromium();
@@ -49,6 +58,7 @@ describe('demo: DPoP login in a real browser (headless Chromium, non-extractable
 
   after(async () => {
     await browser?.close();
+    await frontEnd?.close();
     await stopDemo(demo);
   });
 
@@ -155,5 +165,49 @@ describe('demo: DPoP login in a real browser (headless Chromium, non-extractable
     // The page, holding the key, still gets in.
     await page.click('#profile-button');
     await waitForStatus(page, 'profile loaded');
+  });
+
+  it('an allowed front end on another origin logs in with DPoP and follows the nonce: CORS allows the DPoP header and exposes DPoP-Nonce', async () => {
+    const page = await browser!.context.newPage();
+    tabs.push(page);
+    await page.goto(`${frontEndOrigin}/`);
+    const seen = await page.evaluate(async (target) => {
+      const { crypto, TextEncoder: Encoder, btoa: toBase64 } = globalThis as unknown as PageGlobals & {
+        TextEncoder: new () => { encode(text: string): Uint8Array };
+        btoa(binary: string): string;
+      };
+      const subtle = crypto.subtle as unknown as {
+        generateKey(algorithm: object, extractable: boolean, usages: string[]): Promise<{ publicKey: object; privateKey: object }>;
+        exportKey(format: 'jwk', key: object): Promise<Record<string, string>>;
+        sign(algorithm: object, key: object, data: Uint8Array): Promise<ArrayBuffer>;
+        digest(algorithm: string, data: Uint8Array): Promise<ArrayBuffer>;
+      };
+      const b64 = (bytes: ArrayBuffer | Uint8Array): string =>
+        toBase64(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+      const text = (value: string): Uint8Array => new Encoder().encode(value);
+      const keys = await subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
+      const { kty, crv, x, y } = await subtle.exportKey('jwk', keys.publicKey);
+      const proof = async (method: string, htu: string, nonce: string | null, token?: string): Promise<string> => {
+        const claims: Record<string, unknown> = { jti: String(Math.random()).slice(2), htm: method, htu, iat: Math.floor(Date.now() / 1000) };
+        if (nonce !== null) claims.nonce = nonce;
+        if (token !== undefined) claims.ath = b64(await subtle.digest('SHA-256', text(token)));
+        const input = `${b64(text(JSON.stringify({ typ: 'dpop+jwt', alg: 'ES256', jwk: { kty, crv, x, y } })))}.${b64(text(JSON.stringify(claims)))}`;
+        return `${input}.${b64(await subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, keys.privateKey, text(input)))}`;
+      };
+      const login = (nonce: string | null) => proof('POST', `${target}/auth/login`, nonce).then((dpop) => fetch(`${target}/auth/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', DPoP: dpop },
+        body: JSON.stringify({ username: 'bob', password: 'bob-password' }),
+      }));
+      const first = await login(null);
+      const nonce = first.headers.get('DPoP-Nonce');
+      const second = await login(nonce);
+      const { authToken } = (await second.json()) as { authToken: string };
+      const me = await fetch(`${target}/me`, { headers: { Authorization: `DPoP ${authToken}`, DPoP: await proof('GET', `${target}/me`, nonce, authToken) } });
+      return { first: first.status, challenge: first.headers.get('WWW-Authenticate'), nonce, second: second.status, me: me.status, sub: ((await me.json()) as { token: { sub: string } }).token.sub };
+    }, url);
+    expect(seen).to.deep.include({ first: 401, second: 200, me: 200, sub: 'bob' });
+    expect(seen.nonce, 'the DPoP-Nonce header is readable cross-origin').to.be.a('string');
+    expect(seen.challenge).to.match(/^DPoP .*error="use_dpop_nonce"/);
   });
 });
