@@ -16,6 +16,6 @@ export default tseslint.config(
   // The demo page's script runs in the browser, as a classic script.
   {
     files: ['demo/public/**/*.js'],
-    languageOptions: { sourceType: 'script', globals: { document: 'readonly', fetch: 'readonly' } },
+    languageOptions: { sourceType: 'script', globals: { document: 'readonly', fetch: 'readonly', crypto: 'readonly', btoa: 'readonly', TextEncoder: 'readonly', URL: 'readonly', location: 'readonly' } },
   },
 );

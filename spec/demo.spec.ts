@@ -10,6 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { demoEnv, runDemo, startDemo, stopDemo, type RunningDemo } from './support/demo-process';
+import { makeProof, proofKey } from './support/dpop';
 import { bearer, send, type Reply } from './support/server';
 
 const README = resolve(__dirname, '..', '..', 'README.md');
@@ -145,6 +146,20 @@ describe('demo: the real process over HTTP', () => {
       expect(malformed.status).to.equal(400);
       expect(body(malformed).name).to.equal('BadRequestError');
       expect(malformed.text).not.to.match(/\bat \S+:\d+/); // no stack trace
+    });
+
+    it('with a DPoP proof binds both tokens to its key (tokenType DPoP); a bad proof is a 401 DPoP challenge, never unbound tokens', async () => {
+      const key = proofKey();
+      const proof = makeProof(key, { htm: 'POST', htu: `${url}/auth/login` });
+      const bound = body(await send(`${url}/auth/login`, { method: 'POST', headers: { dpop: proof }, body: { username: 'alice', password: 'alice-password' } }));
+      expect(bound.tokenType).to.equal('DPoP');
+      expect(claimsOf(bound.authToken).cnf).to.deep.equal({ jkt: key.jkt });
+      expect(claimsOf(bound.refreshToken).cnf).to.deep.equal({ jkt: key.jkt });
+      const replayed = await send(`${url}/auth/login`, { method: 'POST', headers: { dpop: proof }, body: { username: 'alice', password: 'alice-password' } });
+      expect(replayed.status, replayed.text).to.equal(401);
+      expect(body(replayed).code).to.equal('ERR_DPOP_PROOF');
+      expect(replayed.headers['www-authenticate']).to.match(/^DPoP realm="demo-spec", algs="[^"]+", error="invalid_dpop_proof"$/);
+      expect(replayed.text).not.to.contain('authToken');
     });
   });
 

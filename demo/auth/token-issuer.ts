@@ -12,6 +12,11 @@ import type { User } from '../users/user';
 export interface TokenPair {
   authToken: string;
   refreshToken: string;
+  /**
+   * `'DPoP'` when both tokens are bound to the key of the login's DPoP proof (RFC 9449 §5, `cnf.jkt`): each use needs
+   * `Authorization: DPoP <token>` and a fresh proof of that key. Absent for bearer tokens.
+   */
+  tokenType?: 'DPoP';
 }
 
 /** The tokens of a cookie session, and the CSRF value they carry (sent back in the X-CSRF-Token header). */
@@ -30,19 +35,25 @@ function compact(token: JWT): string {
   return token.signed;
 }
 
-/** The compact form of both tokens, as the JSON routes answer them. */
+/** The compact form of both tokens, as the JSON routes answer them; rotation keeps a DPoP binding, and says so. */
 export function compactPair({ authToken, refreshToken }: RotatedTokens): TokenPair {
-  return { authToken: compact(authToken), refreshToken: compact(refreshToken) };
+  const pair: TokenPair = { authToken: compact(authToken), refreshToken: compact(refreshToken) };
+  if (authToken.claims.cnf !== undefined) pair.tokenType = 'DPoP';
+  return pair;
 }
 
 @Service()
 export class TokenIssuer {
   constructor(private readonly auth: AuthManager) {}
 
-  /** A signed auth token and a signed refresh token of a new family, for a login with the tokens in the body. */
-  pair(user: User): TokenPair {
+  /**
+   * A signed auth token and a signed refresh token of a new family, for a login with the tokens in the body; both
+   * bound to the DPoP key `dpopJkt` when the login carried a proof (see dpopKeyOf).
+   */
+  pair(user: User, dpopJkt?: string): TokenPair {
     const { scope, claims } = grants(user);
-    return compactPair({ authToken: this.auth.authToken(user.username, scope, claims), refreshToken: this.auth.refreshToken(user.username) });
+    const session = dpopJkt === undefined ? {} : { dpopJkt };
+    return compactPair({ authToken: this.auth.authToken(user.username, scope, claims, session), refreshToken: this.auth.refreshToken(user.username, session) });
   }
 
   /** Tokens of a new family carrying a fresh CSRF value, for a login with the tokens in cookies. */

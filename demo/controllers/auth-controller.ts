@@ -17,6 +17,7 @@ import { Service } from 'typedi';
 import {
   clearSessionCookies,
   currentToken,
+  dpopKeyOf,
   RequireToken,
   sessionCookieOptions,
   setSessionCookies,
@@ -67,12 +68,17 @@ export class AuthController {
   /**
    * 200 with an auth and a refresh token (of a new family); 401 for a wrong username or password; 400 for a bad body
    * (every action with a `@Body()` DTO also carries `@JsonObjectBody()`: see why in json-object-body.ts).
+   *
+   * With a `DPoP` proof header (RFC 9449 §5), both tokens are bound to the proof's key (`cnf.jkt`, `tokenType:
+   * 'DPoP'`): the demo page's non-extractable WebCrypto key, say. A copied token is then worth nothing without that
+   * key. A proof that does not hold is a 401 with the DPoP challenge, never unbound tokens.
    */
   @Post('/login')
   @JsonObjectBody()
   @Header('Cache-Control', 'no-store')
-  async login(@Body({ required: true }) body: LoginDto): Promise<TokenPair> {
-    return this.tokens.pair(await this.signIn(body));
+  async login(@Body({ required: true }) body: LoginDto, @Req() request: Request): Promise<TokenPair> {
+    const dpopJkt = await dpopKeyOf(request);
+    return this.tokens.pair(await this.signIn(body), dpopJkt);
   }
 
   /**

@@ -7,10 +7,10 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 
-/** Headers a cross-origin page may send: the bearer token, the CSRF value, and JSON bodies. */
-const ALLOWED_HEADERS = 'Authorization, X-CSRF-Token, Content-Type';
-/** Headers its scripts may read: the challenge of a 401/403 (RFC 6750 §3). */
-const EXPOSED_HEADERS = 'WWW-Authenticate';
+/** Headers a cross-origin page may send: the bearer token, the CSRF value, JSON bodies, and a DPoP proof (RFC 9449). */
+const ALLOWED_HEADERS = 'Authorization, X-CSRF-Token, Content-Type, DPoP';
+/** Headers its scripts may read: the challenge of a 401/403 (RFC 6750 §3), and the server's DPoP nonce (RFC 9449 §8). */
+const EXPOSED_HEADERS = 'WWW-Authenticate, DPoP-Nonce';
 const METHODS = 'GET, POST, PUT, PATCH, DELETE';
 /** Seconds a browser may keep a preflight's answer. */
 const PREFLIGHT_MAX_AGE = '600';

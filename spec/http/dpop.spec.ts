@@ -59,6 +59,12 @@ function dpopApp(settings: Record<string, unknown>): { app: express.Express; man
       return { sub: currentToken.sub };
     }
 
+    @Get('/admin')
+    @RequireToken({ scope: 'admin' })
+    admin() {
+      return { sub: currentToken.sub };
+    }
+
     @Get('/plain')
     @RequireToken({ dpop: false })
     plain() {
@@ -93,12 +99,15 @@ describe('DPoP-bound tokens over HTTP (RFC 9449)', () => {
   let server: RunningServer;
   let key: ProofKey;
   let tokens: Tokens;
+  let manager: AuthManager;
   const url = (path: string): string => `${server.url}${path}`;
   const proofFor = (path: string, options: Partial<ProofOptions> = {}, withKey: ProofKey = key): string =>
     makeProof(withKey, { htm: 'GET', htu: url(path), accessToken: tokens.access_token, ...options });
 
   before(async () => {
-    server = await listen(dpopApp({ JWT_ISSUER: 'https://dpop.example', JWT_AUTHTYPE: 'HS256', JWT_SECRET: hmacSecret() }).app);
+    const built = dpopApp({ JWT_ISSUER: 'https://dpop.example', JWT_AUTHTYPE: 'HS256', JWT_SECRET: hmacSecret() });
+    manager = built.manager;
+    server = await listen(built.app);
     key = proofKey('ES256');
     const login = await send(url('/login'), { method: 'POST', headers: { dpop: makeProof(key, { htm: 'POST', htu: url('/login') }) } });
     expect(login.status, login.text).to.equal(200);
@@ -209,6 +218,17 @@ describe('DPoP-bound tokens over HTTP (RFC 9449)', () => {
     const reply = await send(url('/items/1'), { headers: dpopHeaders(forged, makeProof(key, { htm: 'GET', htu: url('/items/1'), accessToken: forged })) });
     expectDpopRejection(reply, 'ERR_TOKEN_SIGNATURE', 'invalid_token');
     expect(reply.text).not.to.contain(forged);
+  });
+
+  it('a 403 for a scope the bound token lacks challenges with DPoP, error="insufficient_scope" and the scope (RFC 9449 §7.1)', async () => {
+    const reply = await send(url('/admin'), { headers: dpopHeaders(tokens.access_token, proofFor('/admin')) });
+    expect(reply.status, reply.text).to.equal(403);
+    expect((reply.json as { code: string }).code).to.equal('ERR_TOKEN_FORBIDDEN_SCOPE');
+    expect(reply.headers['www-authenticate']).to.match(/^DPoP realm="[^"]+", algs="ES256 [^"]*", error="insufficient_scope", scope="admin"$/);
+    const unbound = manager.authToken('bob', 'read').signed;
+    const asBearer = await send(url('/admin'), { headers: bearer(unbound) });
+    expect(asBearer.status).to.equal(403);
+    expect(asBearer.headers['www-authenticate']).to.match(/^Bearer realm="[^"]+", error="insufficient_scope", scope="admin"$/);
   });
 
   it('a login with a bad proof is a 401 with the DPoP challenge, not unbound tokens', async () => {

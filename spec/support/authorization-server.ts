@@ -26,6 +26,11 @@ export interface AuthorizationServer {
   readonly issuer: string;
   /** A client-credentials access token for `resource` with `scope` (space-delimited). */
   token(scope?: string, resource?: string): Promise<string>;
+  /**
+   * A client-credentials access token bound to the key of `proof` (RFC 9449 §5: `cnf.jkt`, `token_type` DPoP); the
+   * proof is made for `POST <issuer>/token`.
+   */
+  dpopToken(proof: string, scope?: string): Promise<string>;
   /** Rotates to `keys` (the first signs): the keys left out are retired and leave the JWK Set. */
   rotate(keys: SigningJwk[]): Promise<void>;
   /** Seconds the next tokens live. */
@@ -52,6 +57,8 @@ async function providerFor(issuer: string, keys: SigningJwk[], lifetime: () => n
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
+      // RFC 9449: a token request with a DPoP proof gets an access token bound to its key (cnf.jkt).
+      dPoP: { enabled: true },
       resourceIndicators: {
         enabled: true,
         defaultResource: () => RESOURCE,
@@ -93,6 +100,13 @@ export async function startAuthorizationServer(keys: SigningJwk[] = [signingKey(
       const response = await fetch(`${issuer}/token`, { method: 'POST', body });
       const json = await response.json() as { access_token?: string; error?: string; error_description?: string };
       if (json.access_token === undefined) throw new Error(`no access token: ${json.error}: ${json.error_description}`);
+      return json.access_token;
+    },
+    async dpopToken(proof, scope = RESOURCE_SCOPES) {
+      const body = new URLSearchParams({ grant_type: 'client_credentials', scope, resource: RESOURCE, ...CLIENT });
+      const response = await fetch(`${issuer}/token`, { method: 'POST', body, headers: { dpop: proof } });
+      const json = await response.json() as { access_token?: string; token_type?: string; error?: string; error_description?: string };
+      if (json.access_token === undefined || json.token_type !== 'DPoP') throw new Error(`no DPoP-bound access token: ${json.error}: ${json.error_description}`);
       return json.access_token;
     },
     async rotate(next) {

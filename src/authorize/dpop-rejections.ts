@@ -1,5 +1,5 @@
 /**
- * The 401 answers of sender-constrained tokens: data only. A DPoP answer challenges with the `DPoP` scheme and the
+ * The 401 answers of sender-constrained tokens, and the DPoP challenge of any answer to a DPoP request: data only. A DPoP answer challenges with the `DPoP` scheme and the
  * accepted algorithms (RFC 9449 §7.1), the RFC's error code, and the current server nonce when there is one (§8).
  */
 import type { RejectionBody, RejectionCode } from '../errors';
@@ -55,8 +55,10 @@ export function dpopRejection(kind: DpopRejectionKind, challenge: DpopChallenge,
 }
 
 /**
- * `rejection` (a token that is not valid, sent with the DPoP scheme) answered with the `DPoP` challenge and
- * `error="invalid_token"` instead of the Bearer one (RFC 9449 §7.1); the body and code stay the same.
+ * `rejection`, an answer to a request made with the DPoP scheme, challenging with `DPoP` instead of `Bearer` (RFC 9449
+ * §7.1): a 401 with `error="invalid_token"`, a 403 for scope or claims with `error="insufficient_scope"` and the scope
+ * the route needs; the body and code stay the same. A 403 that is no challenge (a missing CSRF value) and a 503 are
+ * returned as they are.
  *
  * @example
  * ```ts
@@ -64,9 +66,10 @@ export function dpopRejection(kind: DpopRejectionKind, challenge: DpopChallenge,
  * ```
  */
 export function withDpopChallenge(rejection: Rejection, challenge: DpopChallenge, nonce?: string): Rejection {
-  if (rejection.status !== 401) return rejection;
+  if (rejection.status === 503 || (rejection.status === 403 && rejection.bearerError === undefined)) return rejection;
   const error = rejection.bearerError === undefined ? '' : `, error="${rejection.bearerError}"`;
-  const headers: Record<string, string> = { 'WWW-Authenticate': `DPoP realm=${challenge.realm}, algs=${challenge.algs}${error}` };
+  const scope = rejection.scope === undefined ? '' : `, scope="${rejection.scope}"`;
+  const headers: Record<string, string> = { 'WWW-Authenticate': `DPoP realm=${challenge.realm}, algs=${challenge.algs}${error}${scope}` };
   if (nonce !== undefined) headers['DPoP-Nonce'] = nonce;
   return Object.freeze({ ...rejection, headers: Object.freeze(headers) });
 }

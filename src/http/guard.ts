@@ -240,10 +240,14 @@ export class TokenGuard {
       }
       // RFC 9449 §7.1, RFC 8705 §3: the sender constraint is part of authenticating the token, before authorizing it.
       const bound = checkSenderConstraint(dpopMode, scheme, signed, settled.token, request, response, runtime);
-      if (bound instanceof Promise) {
-        return bound.then((rejection) => (rejection ? { rejection, realm } : this.#verdict(settled, request, runtime, declared, fromCookie)));
-      }
-      return bound ? { rejection: bound, realm } : this.#verdict(settled, request, runtime, declared, fromCookie);
+      const admit = (): GuardOutcome | Promise<GuardOutcome> => {
+        const verdict = this.#verdict(settled, request, runtime, declared, fromCookie);
+        // RFC 9449 §7.1: a 403 (or a revoked token) of a DPoP request challenges with DPoP too.
+        if (scheme !== 'dpop') return verdict;
+        return verdict instanceof Promise ? verdict.then((outcome) => dpopChallenged(outcome, runtime)) : dpopChallenged(verdict, runtime);
+      };
+      if (bound instanceof Promise) return bound.then((rejection) => (rejection ? { rejection, realm } : admit()));
+      return bound ? { rejection: bound, realm } : admit();
     };
     if (result instanceof Promise) return result.then(constrained);
     return constrained(result);
@@ -399,6 +403,13 @@ export class TokenGuard {
       answerConfigError(response, outcome.configError);
     }
   }
+}
+
+/** `outcome` with its rejection challenging with the DPoP scheme (see withDpopChallenge). */
+function dpopChallenged(outcome: GuardOutcome, runtime: Runtime): GuardOutcome {
+  if (outcome.rejection === undefined) return outcome;
+  const challenge = { realm: runtime.realm, algs: runtime.dpop.challengeAlgs };
+  return { ...outcome, rejection: withDpopChallenge(outcome.rejection, challenge, runtime.dpop.nonces?.current()) };
 }
 
 /**
