@@ -38,3 +38,14 @@ export function floorVerifyEcdsa(token: string, key: KeyObject, hash: 'sha256' |
   if (!(payload.exp > Date.now() / 1000)) throw new Error('expired');
   return payload;
 }
+
+/** Verifies an Ed25519-signed token (EdDSA, RFC 8037 §3.1: no digest is chosen); throws when it is not valid. */
+export function floorVerifyEd25519(token: string, key: KeyObject): unknown {
+  const first = token.indexOf('.');
+  const second = token.indexOf('.', first + 1);
+  const signature = Buffer.from(token.slice(second + 1), 'base64url');
+  if (!verify(null, Buffer.from(token.slice(0, second)), key, signature)) throw new Error('signature');
+  const payload = JSON.parse(Buffer.from(token.slice(first + 1, second), 'base64url').toString()) as { exp: number };
+  if (!(payload.exp > Date.now() / 1000)) throw new Error('expired');
+  return payload;
+}

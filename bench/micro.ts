@@ -1,17 +1,17 @@
 /**
  * Micro benchmarks (tinybench): verify and sign through AuthManager (verify cache hit and miss), next to the
- * hand-written floor, jsonwebtoken with a KeyObject and with a string key, and fast-jwt (dev-only comparison).
+ * hand-written floor (Ed25519 too), jsonwebtoken with a KeyObject and with a string key, and fast-jwt (dev-only comparison).
  * DPoP (runDpopMicro): the proof check, the replay store and the guard, against one ES256 verify.
  * Each task runs BATCH operations per sample, so that timer overhead does not swamp sub-microsecond work.
  */
 import { createSigner, createVerifier } from 'fast-jwt';
 import { sign as jwtSign, verify as jwtVerify, type Algorithm as JwtAlgorithm } from 'jsonwebtoken';
-import { randomBytes, verify } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, verify } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Redis } from 'ioredis';
 import { AuthManager, checkDpopProof, MemoryRevocationStore, RedisRevocationStore, requireToken } from 'routing-controllers-jwt';
 import { Bench } from 'tinybench';
-import { floorVerifyHmac, floorVerifyRsa } from './floor';
+import { floorVerifyEd25519, floorVerifyHmac, floorVerifyRsa } from './floor';
 import { benchProof, benchProofKey } from './support/dpop-proofs';
 import { fixture, type Algorithm, type Fixture } from './support/tokens';
 
@@ -19,7 +19,7 @@ const BATCH = 50;
 
 /** One measured task: median microseconds per operation. */
 export interface MicroResult {
-  algorithm: Algorithm | 'ES256';
+  algorithm: Algorithm | 'ES256' | 'Ed25519';
   task: string;
   operation: 'verify' | 'sign';
   microseconds: number;
@@ -82,12 +82,37 @@ function tasksFor(f: Fixture, full: boolean): Task[] {
   return tasks;
 }
 
+/**
+ * The app's own Ed25519 tokens (signed with node:crypto, jsonwebtoken has no EdDSA): cache miss and hit against the
+ * hand-written Ed25519 floor, and signing.
+ */
+function ed25519Tasks(): Task[] {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const config = {
+    JWT_ISSUER: 'bench.ed25519',
+    JWT_AUTHTYPE: 'Ed25519',
+    JWT_SECRET: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    JWT_PUBLICKEY: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
+  const cached = new AuthManager(config);
+  const uncached = new AuthManager({ ...config, JWT_CACHESIZE: '0' });
+  const token = cached.authToken('user-42', 'read write', { tenant: 'acme' }).signed;
+  const must = (ok: boolean): void => {
+    if (!ok) throw new Error('a benchmark verified nothing');
+  };
+  return [
+    { name: 'floor (hand-written)', operation: 'verify', run: () => floorVerifyEd25519(token, publicKey) },
+    { name: 'AuthManager.checkToken, cache miss', operation: 'verify', run: () => must(uncached.checkToken(token).valid) },
+    { name: 'AuthManager.checkToken, cache hit', operation: 'verify', run: () => must(cached.checkToken(token).valid) },
+    { name: 'AuthManager.authToken (sign)', operation: 'sign', run: () => cached.authToken('user-42', 'read write', { tenant: 'acme' }) },
+  ];
+}
+
 /** Runs the micro benchmarks of every algorithm; full comparisons for HS256 and RS256. */
 export async function runMicro(timeMs = 500): Promise<MicroResult[]> {
   const results: MicroResult[] = [];
-  for (const algorithm of ['HS256', 'HS512', 'RS256', 'RS512'] as const) {
-    const f = fixture(algorithm);
-    const tasks = tasksFor(f, algorithm === 'HS256' || algorithm === 'RS256');
+  for (const algorithm of ['HS256', 'HS512', 'RS256', 'RS512', 'Ed25519'] as const) {
+    const tasks = algorithm === 'Ed25519' ? ed25519Tasks() : tasksFor(fixture(algorithm), algorithm === 'HS256' || algorithm === 'RS256');
     const bench = new Bench({ time: timeMs, warmupTime: 100 });
     for (const task of tasks) {
       bench.add(task.name, () => {

@@ -85,7 +85,7 @@ interface GeneratedKey {
 /**
  * A signing key made at start-up, for development only (tokens do not survive a restart), of the algorithm's own
  * family: a random secret for HS*, an RSA pair for RS* and PS* (PS* takes plain RSA keys), an EC pair on the
- * algorithm's curve for ES*.
+ * algorithm's curve for ES*, an Ed25519 pair for EdDSA and Ed25519.
  */
 function generatedKey(authType: AuthType): GeneratedKey {
   switch (authType.family) {
@@ -101,6 +101,10 @@ function generatedKey(authType: AuthType): GeneratedKey {
       // Node.js takes the JWK curve names (P-256, P-384, P-521) as well as its own.
       const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: authType.curve });
       return { description: `EC ${authType.curve} key pair`, secret: privateKey, publicKey };
+    }
+    case 'okp': {
+      const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+      return { description: 'Ed25519 key pair', secret: privateKey, publicKey };
     }
   }
 }

@@ -24,7 +24,8 @@ function tokenPart(token: unknown, part: 0 | 1): Record<string, unknown> {
 }
 
 /** The key the demo must generate for `authType`: RSA for RS* and PS*, EC on the algorithm's curve for ES*. */
-const keyKind = (authType: AuthType): string => (authType.family === 'ec' ? `EC ${authType.curve}` : 'RSA 2048-bit');
+const keyKind = (authType: AuthType): string =>
+  authType.family === 'ec' ? `EC ${authType.curve}` : authType.family === 'okp' ? 'Ed25519' : 'RSA 2048-bit';
 
 describe('demo start-up: JWT_AUTHTYPE', () => {
   let dir: string;
@@ -52,7 +53,7 @@ describe('demo start-up: JWT_AUTHTYPE', () => {
     const asymmetric = AuthType.values().filter((authType) => authType.family !== 'hmac');
 
     it('covers every asymmetric algorithm of the library', () => {
-      expect(asymmetric.map(String)).to.include.members(['RS256', 'PS256', 'ES256', 'ES384', 'ES512']);
+      expect(asymmetric.map(String)).to.include.members(['RS256', 'PS256', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']);
     });
 
     for (const authType of asymmetric) {

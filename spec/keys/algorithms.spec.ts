@@ -108,8 +108,8 @@ describe('algorithms: HS, RS, PS and ES at 256, 384 and 512 bits', () => {
   const managerOf = (alg: Alg): AuthManager => managers.get(alg) as AuthManager;
   const tokenOf = (alg: Alg): string => tokens.get(alg) as string;
 
-  it('the AuthType table holds exactly the twelve algorithms, ES rows with their curve and R || S size', () => {
-    expect(AuthType.values().map((type) => type.name)).to.deep.equal([...ALGORITHMS]);
+  it('the AuthType table holds exactly the twelve algorithms (then EdDSA and Ed25519, spec/keys/eddsa), ES rows with their curve and R || S size', () => {
+    expect(AuthType.values().map((type) => type.name)).to.deep.equal([...ALGORITHMS, 'EdDSA', 'Ed25519']);
     for (const alg of ALGORITHMS) {
       const type = AuthType.from(alg);
       expect(type.algorithm).to.equal(alg);
@@ -120,7 +120,7 @@ describe('algorithms: HS, RS, PS and ES at 256, 384 and 512 bits', () => {
         expect(type.curve).to.equal(null);
       }
     }
-    for (const unknown of ['none', 'EdDSA', 'hs256', 'ES256K', 'RS1']) {
+    for (const unknown of ['none', 'eddsa', 'Ed448', 'hs256', 'ES256K', 'RS1']) {
       expect(() => AuthType.from(unknown), unknown).to.throw(InvalidConfigError, /JWT_AUTHTYPE/);
     }
   });

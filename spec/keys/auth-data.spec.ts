@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync, KeyObject, randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { AuthData, AuthType, JWT, TokenType, type Claims } from 'routing-controllers-jwt';
-import { ecPair, hmacSecret, rsaPair, type PemPair } from '../support/keys';
+import { ecPair, edPair, hmacSecret, rsaPair, type PemPair } from '../support/keys';
 import { nowSeconds, thrownBy } from '../support/tokens';
 
 const ISSUER = 'auth-data-spec';
@@ -339,7 +339,7 @@ describe('AuthData', () => {
   describe('signing with each algorithm', () => {
     for (const type of AuthType.values()) {
       it(`${type.name}: a JWT signed with it carries alg ${type.name}`, () => {
-        const keys = type.family === 'ec' ? ecPair(type.curve ?? 'P-256') : pair;
+        const keys = type.family === 'okp' ? edPair() : type.family === 'ec' && type.curve !== 'Ed25519' ? ecPair(type.curve ?? 'P-256') : pair;
         const data = type.secretType === 'string'
           ? new AuthData(type, hmacSecret(64), ISSUER, 60, 60)
           : new AuthData(type, Buffer.from(keys.privateKey), ISSUER, 60, 60, keys.publicKey);

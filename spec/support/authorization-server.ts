@@ -16,8 +16,9 @@ export const RESOURCE_SCOPES = 'orders:read orders:write';
 export type SigningJwk = JsonWebKey & { kid: string; alg: string; use: 'sig' };
 
 /** A fresh signing key for the provider. */
-export function signingKey(alg: 'RS256' | 'ES256', kid = `${alg}-${randomBytes(4).toString('hex')}`): SigningJwk {
-  const { privateKey } = alg === 'RS256' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+export function signingKey(alg: 'RS256' | 'ES256' | 'EdDSA' | 'Ed25519', kid = `${alg}-${randomBytes(4).toString('hex')}`): SigningJwk {
+  const { privateKey } = alg === 'RS256' ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+    : alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
   return { ...privateKey.export({ format: 'jwk' }), kid, alg, use: 'sig' };
 }
 

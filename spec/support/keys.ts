@@ -53,3 +53,17 @@ export function ecPair(curve: 'P-256' | 'P-384' | 'P-521'): PemPair {
   }
   return pair;
 }
+
+let edKeys: PemPair | undefined;
+
+/** An Ed25519 key pair in PKCS#8/SPKI PEM (EdDSA and Ed25519), made once. */
+export function edPair(): PemPair {
+  if (!edKeys) {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    edKeys = {
+      privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    };
+  }
+  return edKeys;
+}

@@ -6,9 +6,9 @@ import { InvalidConfigError } from '../errors';
 
 /**
  * The key family an algorithm belongs to; a key of one family is never used for another (RFC 8725 §3.1).
- * `rsa` is RSASSA-PKCS1-v1_5 (RS*), `rsa-pss` RSASSA-PSS (PS*), `ec` ECDSA (ES*).
+ * `rsa` is RSASSA-PKCS1-v1_5 (RS*), `rsa-pss` RSASSA-PSS (PS*), `ec` ECDSA (ES*), `okp` EdDSA on Ed25519 (RFC 8037).
  */
-export type KeyFamily = 'hmac' | 'rsa' | 'rsa-pss' | 'ec';
+export type KeyFamily = 'hmac' | 'rsa' | 'rsa-pss' | 'ec' | 'okp';
 
 /** The Node.js digest names the table uses. */
 export type HashName = 'sha256' | 'sha384' | 'sha512';
@@ -47,12 +47,20 @@ export class AuthType {
   static readonly ES384 = new AuthType('ES384', 'bytes', 'ec', 'sha384', 48, 'P-384', 96);
   /** ECDSA on P-521 with SHA-512. */
   static readonly ES512 = new AuthType('ES512', 'bytes', 'ec', 'sha512', 64, 'P-521', 132);
+  /**
+   * EdDSA (RFC 8037 §3.1) with an Ed25519 key, the only curve offered. Secret: a PEM Ed25519 private key. The hash
+   * (SHA-512) is part of the scheme: Node is never handed a digest name for it.
+   */
+  static readonly EdDSA = new AuthType('EdDSA', 'bytes', 'okp', 'sha512', 64, 'Ed25519', 64);
+  /** Ed25519, the fully specified name of the same scheme (RFC 9864 §2.2). Secret: a PEM Ed25519 private key. */
+  static readonly Ed25519 = new AuthType('Ed25519', 'bytes', 'okp', 'sha512', 64, 'Ed25519', 64);
 
   private static readonly table: readonly AuthType[] = [
     AuthType.HS256, AuthType.HS384, AuthType.HS512,
     AuthType.RS256, AuthType.RS384, AuthType.RS512,
     AuthType.PS256, AuthType.PS384, AuthType.PS512,
     AuthType.ES256, AuthType.ES384, AuthType.ES512,
+    AuthType.EdDSA, AuthType.Ed25519,
   ];
 
   /** The JWS `alg` value. Same as `name`. */
@@ -69,9 +77,9 @@ export class AuthType {
     readonly hash: HashName,
     /** The digest size in bytes; also the minimum HMAC secret length (RFC 7518 §3.2). */
     readonly hashSize: number,
-    /** ES*: the JWK curve name the key must be on. */
-    readonly curve: 'P-256' | 'P-384' | 'P-521' | null = null,
-    /** ES*: the exact signature size in bytes (R || S, RFC 7518 §3.4). */
+    /** ES*, EdDSA and Ed25519: the JWK curve name (`crv`) the key must be on. */
+    readonly curve: 'P-256' | 'P-384' | 'P-521' | 'Ed25519' | null = null,
+    /** ES*: the exact signature size in bytes (R || S, RFC 7518 §3.4); EdDSA and Ed25519: 64 (RFC 8032 §5.1.6). */
     readonly signatureSize: number | null = null,
   ) {
     this.algorithm = name;

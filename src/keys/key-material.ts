@@ -83,14 +83,19 @@ const EC_HOWTO = (curve: string): string =>
   `generate a proper pair with: openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:${curve} -out private.pem ` +
   '&& openssl pkey -in private.pem -pubout -out public.pem';
 
+const OKP_HOWTO = 'generate a proper pair with: openssl genpkey -algorithm ed25519 -out private.pem ' +
+  '&& openssl pkey -in private.pem -pubout -out public.pem';
+
 /** How to make a key for `authType`, for error messages. */
 function howTo(authType: AuthType): string {
+  if (authType.family === 'okp') return OKP_HOWTO;
   return authType.curve ? EC_HOWTO(authType.curve) : RSA_HOWTO;
 }
 
 /**
- * Checks that an asymmetric key fits `authType`: RSA (or RSA-PSS for PS*) of at least 2048 bits, or EC on the
- * algorithm's own curve (RFC 7518 §3.3, §3.4, §3.5; RFC 8725 §3.1: one key, one algorithm).
+ * Checks that an asymmetric key fits `authType`: RSA (or RSA-PSS for PS*) of at least 2048 bits, EC on the
+ * algorithm's own curve, or Ed25519 for EdDSA (RFC 7518 §3.3, §3.4, §3.5; RFC 8037 §3.1; RFC 8725 §3.1: one key, one
+ * algorithm).
  */
 export function checkAsymmetricKey(key: KeyObject, authType: AuthType, field: KeyField): KeyObject {
   const type = key.asymmetricKeyType ?? 'unknown';
@@ -99,6 +104,11 @@ export function checkAsymmetricKey(key: KeyObject, authType: AuthType, field: Ke
     if (type !== 'ec' || curve !== NODE_CURVES[authType.curve ?? '']) {
       throw new KeyError(field, `${authType.name} needs an EC key on ${authType.curve}; got ${type === 'ec' ? `curve ${curve ?? 'unknown'}` : `a ${type} key`}. ${howTo(authType)}`);
     }
+    return key;
+  }
+  if (authType.family === 'okp') {
+    // RFC 8037 §3.1: EdDSA with the Ed25519 curve only (an X25519 key agrees keys, it never signs).
+    if (type !== 'ed25519') throw new KeyError(field, `${authType.name} needs an Ed25519 key; got a ${type} key. ${howTo(authType)}`);
     return key;
   }
   const allowed = authType.family === 'rsa-pss' ? ['rsa', 'rsa-pss'] : ['rsa'];

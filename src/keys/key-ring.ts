@@ -70,7 +70,8 @@ export class KeyRing {
     for (const { kid, authType, key } of this.#byKid.values()) {
       if (authType.family === 'hmac' || kid === null) continue;
       const { kty, n, e, crv, x, y } = (key.type === 'public' ? key : createPublicKey(key)).export({ format: 'jwk' });
-      const material = kty === 'RSA' ? { kty, n, e } : { kty, crv, x, y };
+      // RFC 8037 §2: an OKP public key is crv and x only.
+      const material = kty === 'RSA' ? { kty, n, e } : kty === 'OKP' ? { kty, crv, x } : { kty, crv, x, y };
       keys.push({ ...material, kid, alg: authType.name, use: 'sig' });
     }
     return { keys };

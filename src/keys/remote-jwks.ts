@@ -80,7 +80,7 @@ function reasonableRsa(jwk: Record<string, unknown>): boolean {
 
 /**
  * The one algorithm a JWK verifies: its `alg` when given (and allowed); without one, the algorithm its curve names
- * (EC), or the one allowed algorithm of its key type (RSA). `undefined` when that is ambiguous or not allowed.
+ * (EC, OKP), or the one allowed algorithm of its key type (RSA). `undefined` when that is ambiguous or not allowed.
  */
 function algorithmOf(jwk: Record<string, unknown>, allowed: readonly AuthType[] | null): AuthType | undefined {
   const { alg, kty, crv } = jwk;
@@ -89,11 +89,21 @@ function algorithmOf(jwk: Record<string, unknown>, allowed: readonly AuthType[] 
     return named !== undefined && (allowed === null || allowed.includes(named)) ? named : undefined;
   }
   if (alg !== undefined) return undefined;
+  if (kty === 'OKP') return okpAlgorithm(crv, allowed);
   const candidates = (allowed ?? AuthType.values()).filter((type) =>
     kty === 'EC' ? type.family === 'ec' && type.curve === crv : kty === 'RSA' && (type.family === 'rsa' || type.family === 'rsa-pss'));
   // An EC curve has one algorithm (RFC 7518 §3.4); an RSA key fits several, so only an allow-list of one decides.
   if (kty === 'EC') return candidates.length === 1 ? candidates[0] : undefined;
   return allowed !== null && candidates.length === 1 ? candidates[0] : undefined;
+}
+
+/**
+ * An OKP key without `alg`: its curve names one scheme (RFC 8037 §3.1), spelt `EdDSA` or, fully specified, `Ed25519`
+ * (RFC 9864 §2.2). The key is bound to `EdDSA` when allowed, else `Ed25519`; `aliasOf` lets the other spelling verify.
+ */
+function okpAlgorithm(crv: unknown, allowed: readonly AuthType[] | null): AuthType | undefined {
+  if (crv !== 'Ed25519') return undefined;
+  return [AuthType.EdDSA, AuthType.Ed25519].find((type) => allowed === null || allowed.includes(type));
 }
 
 /** Turns one JWK into a verification key, or `undefined` when it is not a usable signing key. */
@@ -106,7 +116,7 @@ function keyFromJwk(value: unknown, allowed: readonly AuthType[] | null): Verifi
   if (use !== undefined && use !== 'sig') return undefined;
   if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) return undefined;
   // Never an HMAC secret from the network: a shared secret published is no secret.
-  if (kty !== 'RSA' && kty !== 'EC') return undefined;
+  if (kty !== 'RSA' && kty !== 'EC' && kty !== 'OKP') return undefined;
   if (kty === 'RSA' && !reasonableRsa(jwk)) return undefined;
   const authType = algorithmOf(jwk, allowed);
   if (authType === undefined || authType.family === 'hmac') return undefined;
@@ -114,7 +124,9 @@ function keyFromJwk(value: unknown, allowed: readonly AuthType[] | null): Verifi
     // Only the public members are handed to Node: a published private part is ignored, never used.
     const key = checkAsymmetricKey(createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }), authType, 'publicKey');
     if (key.type !== 'public') return undefined;
-    return Object.freeze({ kid, authType, key });
+    // A key without alg bound to EdDSA also verifies the fully specified spelling, when it is allowed too.
+    const alsoNamed = authType === AuthType.EdDSA && jwk.alg === undefined && (allowed === null || allowed.includes(AuthType.Ed25519));
+    return Object.freeze(alsoNamed ? { kid, authType, key, alsoNamed: AuthType.Ed25519.name } : { kid, authType, key });
   } catch {
     // A key of the wrong kind, size or curve, or one Node cannot read, is left out.
     return undefined;

@@ -9,6 +9,11 @@ export interface VerificationKey {
   readonly authType: AuthType;
   /** The secret (HMAC) or public key. */
   readonly key: KeyObject;
+  /**
+   * The other name of the same scheme a token header may give: `Ed25519` for a remote OKP key published without
+   * `alg` and bound to `EdDSA` (RFC 9864 §2.2). Never another scheme.
+   */
+  readonly alsoNamed?: string;
 }
 
 /** Finds the key a token's header names; `undefined` when it names none that is known. */

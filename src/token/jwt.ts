@@ -5,6 +5,7 @@ import { sign as jwsSign, type Algorithm } from 'jsonwebtoken';
 import type { AuthData } from '../keys/auth-data';
 import { InvalidTokenError } from '../errors';
 import { decodeJsonSegment, hasRegisteredClaims, MAX_TOKEN_LENGTH, splitToken } from './compact';
+import { signEdDsa } from './sign-eddsa';
 import { RESERVED_CLAIMS, TokenType, type ClaimValue, type Claims, type Scope } from '../claims';
 
 /** Claims that `sign` (re)computes from the signer. */
@@ -146,7 +147,9 @@ export class JWT {
       // a claim named e.g. "toString" would break them. Every registered claim here was set and checked above.
       const algorithm = authData.algorithm() as Algorithm;
       const header = authData.kid === null ? { alg: algorithm, typ: 'JWT' } : { alg: algorithm, typ: 'JWT', kid: authData.kid };
-      signed = jwsSign(JSON.stringify(claims), authData.signingKey, { algorithm, header });
+      signed = authData.authType.family === 'okp'
+        ? signEdDsa(header, JSON.stringify(claims), authData.signingKey)
+        : jwsSign(JSON.stringify(claims), authData.signingKey, { algorithm, header });
     } catch (error) {
       // jsonwebtoken refuses some claim values (e.g. a non-numeric nbf) with a plain Error.
       throw new TypeError(`The token cannot be signed: ${(error as Error).message}`, { cause: error });

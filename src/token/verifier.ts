@@ -6,6 +6,7 @@ import type { KeyRing } from '../keys/key-ring';
 import { RemoteJwks, type RemoteJwksTiming } from '../keys/remote-jwks';
 import type { KeyLookup } from '../keys/verification-key';
 import { decodeJsonSegment, splitToken } from './compact';
+import { canonicalToken } from './canonical-signature';
 import { checkSignedToken, type TokenCheck, type VerifyPolicy } from './verify';
 import { VerifiedTokenCache } from './verify-cache';
 
@@ -97,7 +98,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return trusted.find(iss) ?? null;
   }
 
-  function check(signed: unknown): TokenCheck {
+  function check(presented: unknown): TokenCheck {
+    // An ECDSA token's high-S twin is the same token: it is checked, cached and served as its low-S spelling.
+    const signed = typeof presented === 'string' ? canonicalToken(presented) : presented;
     if (cache === null || typeof signed !== 'string') {
       const source = typeof signed === 'string' ? sourceFor(signed) : 'own';
       if (source === null) return { valid: false, reason: 'issuer' };

@@ -1,5 +1,6 @@
 /**
- * A bounded cache of verified tokens, keyed by the exact token string. It only ever holds tokens whose signature and
+ * A bounded cache of verified tokens, keyed by the exact token string (the verifier hands it the canonical, low-S
+ * spelling of an ECDSA token: see canonical-signature.ts). It only ever holds tokens whose signature and
  * registered claims were verified, so garbage cannot evict good entries, and each entry is dropped once its `exp`
  * has passed. Everything that is not about the signature (type, claims, scope) is still checked per request.
  */

@@ -65,12 +65,16 @@ function signatureMatches(verifier: VerificationKey, signingInput: string, signa
     case 'ec':
       // JWS ECDSA signatures are R || S of a fixed size (RFC 7518 §3.4), never DER.
       return signature.length === authType.signatureSize && safeVerify(authType, signingInput, { key, dsaEncoding: 'ieee-p1363' }, signature);
+    case 'okp':
+      // RFC 8032 §5.1.7: Node (OpenSSL) refuses S >= L, so an EdDSA signature has one spelling.
+      return signature.length === authType.signatureSize && safeVerify(null, signingInput, key, signature);
   }
 }
 
-function safeVerify(authType: AuthType, signingInput: string, key: Parameters<typeof cryptoVerify>[2], signature: Buffer): boolean {
+/** Verifies with `authType`'s hash, or with none (`null`) for EdDSA, whose hash is part of the scheme. */
+function safeVerify(authType: AuthType | null, signingInput: string, key: Parameters<typeof cryptoVerify>[2], signature: Buffer): boolean {
   try {
-    return cryptoVerify(authType.hash, Buffer.from(signingInput), key, signature);
+    return cryptoVerify(authType === null ? null : authType.hash, Buffer.from(signingInput), key, signature);
   } catch {
     return false;
   }
@@ -125,7 +129,9 @@ export function verifySignature(token: unknown, keys: KeyLookup): SignatureCheck
   if (verifier === undefined) return { valid: false, reason: 'unknown_key' };
   // The key's own algorithm, compared exactly: never "none", never a key of another family (CVE-2015-9235,
   // CVE-2022-23540, CVE-2022-23541, CVE-2020-15084); "hs256" or "HS256 " are other names.
-  if (header.alg !== verifier.authType.name) return { valid: false, reason: 'algorithm' };
+  if (header.alg !== verifier.authType.name && (verifier.alsoNamed === undefined || header.alg !== verifier.alsoNamed)) {
+    return { valid: false, reason: 'algorithm' };
+  }
   // RFC 7515 §4.1.11: a recipient that does not understand a critical extension must reject the token.
   if (header.crit !== undefined) return { valid: false, reason: 'critical_header' };
   if (!signatureMatches(verifier, parts.signingInput, parts.signatureSegment)) return { valid: false, reason: 'signature' };
