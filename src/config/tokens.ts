@@ -11,15 +11,26 @@ import type { TrustedIssuerEntry, TrustedIssuerResolver } from '../issuers/trust
 
 /** The issuer (`iss`) of issued tokens; the only one accepted besides those of `JWT_ISSUERS`. Required; not empty. */
 export const JWT_ISSUER = new Token<string>('JWT_ISSUER');
-/** The algorithm: `"HS256"`, `"HS512"`, `"RS256"`, `"RS512"` or an `AuthType`. Required. */
+/**
+ * The algorithm of the app's own tokens: a name of the AuthType table (`HS256`/`384`/`512`, `RS*`, `PS*`, `ES*`,
+ * `EdDSA`, `Ed25519`) or an `AuthType`. Required unless `JWT_KEYS`, `JWT_JWKSURL` or `JWT_ISSUERS` is set.
+ * @default none (required)
+ * @example Container.set(JWT_AUTHTYPE, 'ES256');
+ */
 export const JWT_AUTHTYPE = new Token<string | AuthType>('JWT_AUTHTYPE');
-/** HS*: the secret (at least as many bytes as the hash). RS*: the PEM private key. Required. */
+/**
+ * HS*: the secret (at least as many bytes as the hash). RS*, PS*, ES*, EdDSA: the PEM private key (or a KeyObject).
+ * @default none (required with JWT_AUTHTYPE)
+ */
 export const JWT_SECRET = new Token<string | Buffer | KeyObject>('JWT_SECRET');
 /** Seconds an auth token lives. Default `AuthManager.defaultAuthMaxAge` (3600). */
 export const JWT_AUTHMAXAGE = new Token<number | string>('JWT_AUTHMAXAGE');
 /** Seconds a refresh token lives. Default `AuthManager.defaultRefreshMaxAge` (604800). */
 export const JWT_REFRESHMAXAGE = new Token<number | string>('JWT_REFRESHMAXAGE');
-/** RS*: the PEM public key that verifies. Required for RS*, ignored for HS*. */
+/**
+ * The PEM public key (or public KeyObject) that verifies: required for the asymmetric algorithms, ignored for HS*.
+ * @default none
+ */
 export const JWT_PUBLICKEY = new Token<string | Buffer | KeyObject>('JWT_PUBLICKEY');
 
 /** How many verified tokens to cache (0 turns the cache off). Default 1000. */
