@@ -5,6 +5,10 @@
  */
 // typedi reads constructor parameter types through reflect-metadata; it must be loaded before any decorated class.
 import 'reflect-metadata';
+// routing-controllers is loaded only by its integrations; an app that loaded it before this package gets the rejection
+// errors as its HttpErrors at once (routing-controllers-module.ts).
+import { routingControllersIfLoaded } from './http/routing-controllers-module';
+routingControllersIfLoaded();
 
 // Errors: every error class and the one table of codes.
 export {

@@ -9,8 +9,8 @@
  * are included. An override is another function and keeps only its own guards; when it calls the guarded base method
  * through `super`, the method wrapper fails closed.
  */
-import { getMetadataArgsStorage, UseBefore, type MetadataArgsStorage } from 'routing-controllers';
-import './routing-controllers-errors';
+import type { MetadataArgsStorage } from 'routing-controllers';
+import { routingControllers } from './routing-controllers-module';
 
 /** A registered "use" (routing-controllers does not export the type). */
 type UseMetadataArgs = ReturnType<MetadataArgsStorage['filterUsesWithTargetAndMethod']>[number];
@@ -79,6 +79,8 @@ function includeInheritedGuards(storage: MetadataArgsStorage): void {
  * @internal
  */
 export function useGuardBefore(prototype: object, method: string, middleware: (...args: never[]) => unknown): void {
+  // Loaded at decoration, not at package load: only apps that decorate controllers load routing-controllers.
+  const { getMetadataArgsStorage, UseBefore } = routingControllers();
   guardMiddlewares.add(middleware);
   includeInheritedGuards(getMetadataArgsStorage());
   UseBefore(middleware)(prototype, method);
