@@ -10,6 +10,8 @@
  * through `super`, the method wrapper fails closed.
  */
 import type { MetadataArgsStorage } from 'routing-controllers';
+import type { TokenRequirement } from '../authorize/requirement';
+import { recordGuardedAction } from './guarded-actions';
 import { routingControllers } from './routing-controllers-module';
 
 /** A registered "use" (routing-controllers does not export the type). */
@@ -75,10 +77,12 @@ function includeInheritedGuards(storage: MetadataArgsStorage): void {
 
 /**
  * Registers `middleware` as the before-middleware of the action `method` of the class whose prototype is `prototype`,
- * and of every subclass controller that inherits that method unchanged.
+ * and of every subclass controller that inherits that method unchanged, and records `requirement` for that action
+ * (guarded-actions.ts, read by the OpenAPI completion).
  * @internal
  */
-export function useGuardBefore(prototype: object, method: string, middleware: (...args: never[]) => unknown): void {
+export function useGuardBefore(prototype: object, method: string, middleware: (...args: never[]) => unknown, requirement: TokenRequirement): void {
+  recordGuardedAction(prototype, method, requirement);
   // Loaded at decoration, not at package load: only apps that decorate controllers load routing-controllers.
   const { getMetadataArgsStorage, UseBefore } = routingControllers();
   guardMiddlewares.add(middleware);
