@@ -119,6 +119,7 @@ export {
   type CurrentUserChecker,
   type JwtAuthorizationCheckerOptions,
 } from './http/routing-controllers-checkers';
+export { withJwtSecurity, type JwtOpenApiOptions, type OpenApiDocumentLike, type OpenApiOAuthFlows } from './http/openapi';
 export { ACCEPTED_CHANNEL, REFUSED_CHANNEL, type AuthEvent } from './http/auth-events';
 export type { RequestLike } from './http/extract-token';
 export { keepAliveErrorSink, type NextFunction, type ResponseLike } from './http/respond';
