@@ -39,7 +39,7 @@ async function validate(document: object): Promise<{ valid: boolean; errors?: un
 
 @JsonController('/openapi-spec')
 @RequireToken({ scope: 'read' })
-class ClassGuardedController {
+class OpenApiClassGuardedController {
   @Get('/list')
   list(): unknown[] {
     return [];
@@ -59,7 +59,7 @@ class ClassGuardedController {
 }
 
 @JsonController('/openapi-spec-optional')
-class OptionalController {
+class OpenApiOptionalController {
   @Get('/maybe')
   @RequireToken({ optional: true, dpop: 'allowed' })
   maybe(): { ok: true } {
@@ -113,7 +113,7 @@ describe('withJwtSecurity(): a routing-controllers-openapi document completed fr
   });
 
   it('class and method guards together: every combination, scopes merged; @AllowAnonymous actions stay open (OpenAPI 3.1 scopes)', async () => {
-    const document = withJwtSecurity(documentOf([ClassGuardedController, OptionalController], '3.1.0'), {
+    const document = withJwtSecurity(documentOf([OpenApiClassGuardedController, OpenApiOptionalController], '3.1.0'), {
       issuers: { corporateSso: { clientCredentials: { tokenUrl: 'https://sso.example/token', scopes: { read: 'Read' } } } },
     });
     const result = await validate(document);
@@ -137,7 +137,7 @@ describe('withJwtSecurity(): a routing-controllers-openapi document completed fr
   });
 
   it('does not change the document it is given', () => {
-    const original = documentOf([OptionalController]);
+    const original = documentOf([OpenApiOptionalController]);
     const before = JSON.stringify(original);
     withJwtSecurity(original);
     expect(JSON.stringify(original)).to.equal(before);

@@ -186,10 +186,14 @@ function errorResponse(description: string, challenge: boolean): Record<string, 
  */
 export function withJwtSecurity<Document extends OpenApiDocumentLike>(document: Document, options: JwtOpenApiOptions = {}): Document {
   const completed = structuredClone(document);
+  // routing-controllers-openapi's operationId is `<class name>.<method>`: the controller declaring that action under
+  // that name (two controllers sharing a name and an action name cannot be told apart; the first registered wins).
+  const storage = routingControllers().getMetadataArgsStorage();
   const controllers = new Map<string, unknown>();
-  for (const controller of routingControllers().getMetadataArgsStorage().controllers) {
-    const target: unknown = controller.target;
-    if (typeof target === 'function' && !controllers.has(target.name)) controllers.set(target.name, target);
+  for (const action of storage.actions) {
+    const target: unknown = action.target;
+    const key = typeof target === 'function' ? `${target.name}.${action.method}` : undefined;
+    if (key !== undefined && !controllers.has(key) && storage.controllers.some((controller) => controller.target === target)) controllers.set(key, target);
   }
   const schemes = new Map<string, SecurityScheme>();
   let guarded = false;
@@ -198,8 +202,8 @@ export function withJwtSecurity<Document extends OpenApiDocumentLike>(document: 
     for (const method of METHODS) {
       const operation = pathItem[method];
       if (!isRecord(operation) || typeof operation.operationId !== 'string') continue;
-      const dot = operation.operationId.lastIndexOf('.');
-      const requirements = requirementsOf(controllers.get(operation.operationId.slice(0, dot)), operation.operationId.slice(dot + 1));
+      const actionMethod = operation.operationId.slice(operation.operationId.lastIndexOf('.') + 1);
+      const requirements = requirementsOf(controllers.get(operation.operationId), actionMethod);
       if (requirements.length === 0) continue;
       guarded = true;
       const { security, moved } = conformScopes(
