@@ -47,7 +47,7 @@ export function readmeBlocks(): ReadmeBlock[] {
 
 /**
  * What a fragment may use without declaring it: an Express app, a manager, a request and a response, and every name
- * of this package, routing-controllers, typedi and express that it uses without importing it.
+ * of this package, routing-controllers, typedi, express, ioredis and redis that it uses without importing it.
  */
 const FRAGMENT_GLOBALS = `
 declare const app: import('express').Express;
@@ -110,7 +110,7 @@ export function compileBlocks(blocks: readonly ReadmeBlock[]): string[][] {
   host.fileExists = (fileName) => virtual.has(fileName) || fileExists(fileName);
   const readFile = host.readFile.bind(host);
   host.readFile = (fileName) => virtual.get(fileName) ?? readFile(fileName);
-  const packages = ['express', 'typedi', 'routing-controllers', 'routing-controllers-jwt'];
+  const packages = ['express', 'typedi', 'routing-controllers', 'routing-controllers-jwt', 'ioredis', 'redis'];
   virtual.set(probeName, packages.map((name, index) => `import * as p${index} from '${name}';\nvoid p${index};`).join('\n'));
   const probe = ts.createProgram([probeName], OPTIONS, host);
   const names = new Map<string, string>();
