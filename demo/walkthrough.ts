@@ -1,5 +1,5 @@
 /**
- * The curl walkthrough printed at start-up (and shown in the README's quick start): each line can be pasted into a
+ * The curl walkthrough printed at start-up (and shown in the README's "The demo"): each line can be pasted into a
  * POSIX shell on its own. Tokens are kept in shell variables; node, which is there anyway, reads the JSON.
  */
 

@@ -1,6 +1,6 @@
 /**
  * The demo (demo/, `npm run demo`) as a newcomer meets it: the real process, started with node on a free port, driven
- * over HTTP through the whole flow; its start-up refusals; and the README's quick start, which must be the walkthrough
+ * over HTTP through the whole flow; its start-up refusals; and the README's "The demo" section, which must be the walkthrough
  * the demo prints and must work when pasted into a shell.
  */
 import { expect } from 'chai';
@@ -464,11 +464,11 @@ describe('demo: the real process over HTTP', () => {
     });
   });
 
-  describe('the README quick start', () => {
+  describe('the README demo section', () => {
     it('shows the walkthrough the demo prints', () => {
       const readme = readFileSync(README, 'utf8');
-      const section = /^## Quick start\n([\s\S]*?)(?=^## )/m.exec(readme)?.[1];
-      expect(section, 'a "## Quick start" section').to.be.a('string');
+      const section = /^## The demo\n([\s\S]*?)(?=^## )/m.exec(readme)?.[1];
+      expect(section, 'a "## The demo" section').to.be.a('string');
       const commands = [...String(section).matchAll(/```sh\n([\s\S]*?)```/g)]
         .flatMap((block) => block[1].split('\n'))
         .filter((line) => line !== '');

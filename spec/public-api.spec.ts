@@ -17,7 +17,7 @@ const EXPORTS = [
   'TokenUnauthorizedError', 'TokenUnavailableError', 'accessTokenHash', 'checkDpopProof', 'clearSessionCookies',
   'clientCertificateThumbprint', 'createDpopNonces', 'currentToken', 'dpopKeyOf', 'getCurrentToken', 'jwkThumbprint',
   'jwtAuthorizationChecker', 'jwtCurrentUserChecker', 'keepAliveErrorSink', 'param', 'requireToken', 'serveJwks',
-  'serveResourceMetadata', 'sessionCookieOptions', 'setSessionCookies', 'thumbprint',
+  'serveResourceMetadata', 'sessionCookieOptions', 'setSessionCookies', 'thumbprint', 'withJwtSecurity',
 ];
 
 /** AuthManager's public instance members. */

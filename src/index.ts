@@ -5,6 +5,10 @@
  */
 // typedi reads constructor parameter types through reflect-metadata; it must be loaded before any decorated class.
 import 'reflect-metadata';
+// routing-controllers is loaded only by its integrations; an app that loaded it before this package gets the rejection
+// errors as its HttpErrors at once (routing-controllers-module.ts).
+import { routingControllersIfLoaded } from './http/routing-controllers-module';
+routingControllersIfLoaded();
 
 // Errors: every error class and the one table of codes.
 export {
@@ -115,6 +119,7 @@ export {
   type CurrentUserChecker,
   type JwtAuthorizationCheckerOptions,
 } from './http/routing-controllers-checkers';
+export { withJwtSecurity, type JwtOpenApiOptions, type OpenApiDocumentLike, type OpenApiOAuthFlows } from './http/openapi';
 export { ACCEPTED_CHANNEL, REFUSED_CHANNEL, type AuthEvent } from './http/auth-events';
 export type { RequestLike } from './http/extract-token';
 export { keepAliveErrorSink, type NextFunction, type ResponseLike } from './http/respond';

@@ -95,7 +95,7 @@ export function guardClass(
       continue;
     }
     // As for a method's own @RequireToken: authentication runs ahead of body parsing and validation.
-    if (legacy && typeof key === 'string') useGuardBefore(prototype, key, guard.middleware);
+    if (legacy && typeof key === 'string') useGuardBefore(prototype, key, guard.middleware, guard.requirement);
     Object.defineProperty(prototype, key, { ...descriptor, value: wrap(method as (...args: unknown[]) => unknown) });
   }
 }

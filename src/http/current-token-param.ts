@@ -2,10 +2,11 @@
  * `@CurrentToken()`: the verified token of the request as an action parameter, routing-controllers' own idiom
  * (`createParamDecorator`) for what `currentToken` gives anywhere in the call stack.
  */
-import { createParamDecorator, type Action } from 'routing-controllers';
+import type { Action } from 'routing-controllers';
 import { currentContext } from '../context';
 import type { ClaimValue } from '../claims';
 import type { JWT } from '../token/jwt';
+import { routingControllers } from './routing-controllers-module';
 
 /** A legacy parameter decorator, as routing-controllers' own parameter decorators are. */
 export type CurrentTokenDecorator = (target: object, method: string, index: number) => void;
@@ -37,7 +38,8 @@ function tokenOf(action: Action): JWT | undefined {
  */
 export function CurrentToken(claim?: string): CurrentTokenDecorator {
   if (claim !== undefined && (typeof claim !== 'string' || claim === '')) throw new TypeError('@CurrentToken takes the name of a claim, or nothing');
-  return createParamDecorator({
+  // Loaded at decoration, not at package load: plain-Express apps never load routing-controllers.
+  return routingControllers().createParamDecorator({
     required: false,
     value: (action: Action): JWT | ClaimValue | undefined => {
       const token = tokenOf(action);

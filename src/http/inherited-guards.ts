@@ -9,8 +9,10 @@
  * are included. An override is another function and keeps only its own guards; when it calls the guarded base method
  * through `super`, the method wrapper fails closed.
  */
-import { getMetadataArgsStorage, UseBefore, type MetadataArgsStorage } from 'routing-controllers';
-import './routing-controllers-errors';
+import type { MetadataArgsStorage } from 'routing-controllers';
+import type { TokenRequirement } from '../authorize/requirement';
+import { recordGuardedAction } from './guarded-actions';
+import { routingControllers } from './routing-controllers-module';
 
 /** A registered "use" (routing-controllers does not export the type). */
 type UseMetadataArgs = ReturnType<MetadataArgsStorage['filterUsesWithTargetAndMethod']>[number];
@@ -75,10 +77,14 @@ function includeInheritedGuards(storage: MetadataArgsStorage): void {
 
 /**
  * Registers `middleware` as the before-middleware of the action `method` of the class whose prototype is `prototype`,
- * and of every subclass controller that inherits that method unchanged.
+ * and of every subclass controller that inherits that method unchanged, and records `requirement` for that action
+ * (guarded-actions.ts, read by the OpenAPI completion).
  * @internal
  */
-export function useGuardBefore(prototype: object, method: string, middleware: (...args: never[]) => unknown): void {
+export function useGuardBefore(prototype: object, method: string, middleware: (...args: never[]) => unknown, requirement: TokenRequirement): void {
+  recordGuardedAction(prototype, method, requirement);
+  // Loaded at decoration, not at package load: only apps that decorate controllers load routing-controllers.
+  const { getMetadataArgsStorage, UseBefore } = routingControllers();
   guardMiddlewares.add(middleware);
   includeInheritedGuards(getMetadataArgsStorage());
   UseBefore(middleware)(prototype, method);

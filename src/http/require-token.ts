@@ -173,7 +173,7 @@ function decoratorFor(guard: TokenGuard): RequireTokenDecorator {
     warnIfNoDecoratorMetadata(target as object, key);
     // As a before-middleware, authentication runs ahead of routing-controllers' body parsing and validation, on the
     // declaring class and on every subclass controller that inherits the action.
-    if (typeof key === 'string') useGuardBefore(target as object, key, guard.middleware);
+    if (typeof key === 'string') useGuardBefore(target as object, key, guard.middleware, guard.requirement);
     descriptor.value = guardMethod(descriptor.value as (...args: unknown[]) => unknown, guard);
     return descriptor;
   }

@@ -1,13 +1,14 @@
 /**
  * Which AuthManager a request uses: the one attached to the request's app (`initApp`) or, for a mounted sub-app, to
  * the nearest app up its mount chain; else the one from the container routing-controllers was given
- * (`useContainer`); else the global typedi Container's.
+ * (`useContainer`); else the global typedi Container's. routing-controllers' container is asked only when the app has
+ * loaded routing-controllers (no app can have called its `useContainer` otherwise), so plain-Express apps never load it.
  */
-import { getFromContainer, type Action } from 'routing-controllers';
-import './routing-controllers-errors';
+import type { Action } from 'routing-controllers';
 import { Container } from 'typedi';
 import { attachedManager, AuthManager } from '../auth-manager';
 import type { RequestLike } from './extract-token';
+import { routingControllersIfLoaded } from './routing-controllers-module';
 
 // Mount chains are a few apps deep; the bound only ends a cycle someone made by setting `parent` by hand.
 const MAX_MOUNT_DEPTH = 64;
@@ -43,8 +44,10 @@ function nearestAttachedManager(app: unknown): AuthManager | undefined {
 export function resolveManager(request: RequestLike, response?: unknown): AuthManager {
   const attached = nearestAttachedManager(request.app);
   if (attached !== undefined) return attached;
+  const routingControllers = routingControllersIfLoaded();
+  if (routingControllers === undefined) return Container.get(AuthManager);
   const action = { request, response } as Action;
-  const fromRoutingControllers = getFromContainer<AuthManager>(AuthManager, action) as AuthManager | undefined;
+  const fromRoutingControllers = routingControllers.getFromContainer<AuthManager>(AuthManager, action) as AuthManager | undefined;
   if (fromRoutingControllers instanceof AuthManager && fromRoutingControllers.issuer !== null) return fromRoutingControllers;
   return Container.get(AuthManager);
 }
