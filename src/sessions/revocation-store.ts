@@ -54,7 +54,20 @@ export interface RetireRequest {
   readonly familyUntil: number;
   /** How long (milliseconds) an unconfirmed retirement counts as pending rather than done. */
   readonly pendingMs: number;
+  /**
+   * The refresh grace window (milliseconds, 0 when off): a retirement done less than this ago, or still pending, that
+   * names its successor answers `grace:<successor>` ('unused' in mode 'check') instead of revoking the family; a
+   * pending one becomes done by this attempt (its own rotation's confirm then fails and delivers nothing).
+   * @default 0
+   */
+  readonly graceMs?: number;
+  /**
+   * In mode 'retire': the id of the successor refresh token, `<rid>.<iat>` (not a secret: the token is re-signed from
+   * it and the presented token's claims), kept with the retirement for the grace window.
+   * @default undefined
+   */
+  readonly successor?: string;
 }
 
 /** What a store's `retire` answers. */
-export type StoreRetireOutcome = 'rotated' | 'revoked' | 'reused' | 'pending' | 'unused';
+export type StoreRetireOutcome = 'rotated' | 'revoked' | 'reused' | 'pending' | 'unused' | `grace:${string}`;
