@@ -35,7 +35,8 @@ export interface RedisRevocationStoreOptions {
 // or ''. A retirement is 'p:<ms>:[<successor>:]<attempt>' until confirmed 'd:<ms>:[<successor>:]<attempt>'; one never
 // confirmed in time delivered no tokens (its rotation was answered 503), so it is free again. A family revoked for
 // reuse holds the attempt. Within the grace window a retirement naming its successor answers it again instead (a
-// pending one is taken over: done by this attempt, so its own confirm fails and only this answer carries tokens).
+// pending one is made done for good: its successor may now be answered twice, so no attempt may undo it, and the
+// rotation that wrote it still confirms, by its successor).
 // Each write can be undone by its attempt, and only by it.
 const RETIRE_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'revoked' end
@@ -53,7 +54,7 @@ end
 local at, successor = string.match(value, '^[pd]:(%d+):([^:]+):')
 if successor and tonumber(ARGV[6]) > 0 and (since or now - tonumber(at) < tonumber(ARGV[6])) then
   if ARGV[4] ~= 'retire' then return 'unused' end
-  if since then redis.call('SET', KEYS[2], 'd:' .. now .. ':' .. successor .. ':' .. ARGV[1], 'KEEPTTL') end
+  if since then redis.call('SET', KEYS[2], 'd:' .. now .. ':' .. successor .. ':grace', 'KEEPTTL') end
   return 'grace:' .. successor
 end
 if since then return 'pending' end
@@ -68,14 +69,18 @@ if value and (value == ARGV[1] or string.sub(value, -(#ARGV[1] + 1)) == ':' .. A
 end
 return 0`;
 
-// Marks this attempt's pending retirement done (since now: the grace window starts), keeping its expiry; 0 when it
-// is no longer this attempt's.
+// Marks this attempt's pending retirement done (since now: the grace window starts), keeping its expiry; 1 too when a
+// request within the grace window made it done naming this attempt's successor (ARGV[2]); 0 when it is no longer
+// this attempt's.
 const CONFIRM_SCRIPT = `
 local value = redis.call('GET', KEYS[1])
 if value and string.sub(value, 1, 2) == 'p:' and string.sub(value, -(#ARGV[1] + 1)) == ':' .. ARGV[1] then
   local time = redis.call('TIME')
   local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
   redis.call('SET', KEYS[1], 'd:' .. now .. ':' .. string.match(value, '^p:%d+:(.*)$'), 'KEEPTTL')
+  return 1
+end
+if value and ARGV[2] ~= '' and string.sub(value, 1, 2) == 'd:' and string.find(value, ':' .. ARGV[2] .. ':', 1, true) then
   return 1
 end
 return 0`;
@@ -234,10 +239,10 @@ export class RedisRevocationStore implements RevocationStore {
     });
   }
 
-  async confirm(retiredKey: string, attempt: string): Promise<boolean> {
+  async confirm(retiredKey: string, attempt: string, successor?: string): Promise<boolean> {
     const full = this.#prefix + retiredKey;
     return this.#run('confirm', async () => {
-      const reply = await this.#send(['EVAL', CONFIRM_SCRIPT, '1', full, attempt], full, false);
+      const reply = await this.#send(['EVAL', CONFIRM_SCRIPT, '1', full, attempt, successor ?? ''], full, false);
       if (reply !== 0 && reply !== 1) throw new UnexpectedReplyError('EVAL (confirm)', '0 or 1');
       return reply === 1;
     });

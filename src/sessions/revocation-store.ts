@@ -38,8 +38,9 @@ export interface RevocationStore {
   /**
    * Marks this attempt's retirement done: from now on the token presented again is reuse. `false` when the
    * retirement is no longer this attempt's (it was not confirmed in time): the rotation must not answer its tokens.
+   * `true` as well when a request within the grace window made it done naming `successor`, this attempt's successor.
    */
-  confirm?(retiredKey: string, attempt: string): Promise<boolean>;
+  confirm?(retiredKey: string, attempt: string, successor?: string): Promise<boolean>;
 }
 
 /** What `RevocationStore.retire` is asked to do (times in seconds since the epoch). */
@@ -57,7 +58,7 @@ export interface RetireRequest {
   /**
    * The refresh grace window (milliseconds, 0 when off): a retirement done less than this ago, or still pending, that
    * names its successor answers `grace:<successor>` ('unused' in mode 'check') instead of revoking the family; a
-   * pending one becomes done by this attempt (its own rotation's confirm then fails and delivers nothing).
+   * pending one becomes done for good (no attempt may undo it now; its own rotation's confirm by successor succeeds).
    * @default 0
    */
   readonly graceMs?: number;

@@ -273,16 +273,17 @@ export function createSessions(options: SessionsOptions): Sessions {
       if (retire !== undefined) {
         return withinTimeout(async () => {
           const request = retireRequest('retire', token, family, attempt);
-          const outcome = await retire.call(store, successor === undefined || graceMs === 0 ? request : { ...request, successor: successorId(successor) });
+          const named = successor === undefined || graceMs === 0 ? undefined : successorId(successor);
+          const outcome = await retire.call(store, named === undefined ? request : { ...request, successor: named });
           if (isGrace(outcome)) {
             // Within the grace window (RFC 9700 §4.14.2 allows for concurrent refreshes): the winner's successor again.
-            const named = parseSuccessor(outcome.slice('grace:'.length));
-            return named === undefined ? 'unavailable' as const : { successor: named };
+            const answered = parseSuccessor(outcome.slice('grace:'.length));
+            return answered === undefined ? 'unavailable' as const : { successor: answered };
           }
           if (outcome === 'rotated') {
             // Done before the answer: from now on this token presented again is reuse, on every instance. Not done
             // (taken over after pendingMs): these tokens are never answered, so there is one live chain only.
-            return await store.confirm?.(usedKey, attempt) === false ? 'unavailable' as const : 'rotated' as const;
+            return await store.confirm?.(usedKey, attempt, named) === false ? 'unavailable' as const : 'rotated' as const;
           }
           // Pending: another attempt of this token is under way or was answered 503; the client tries again.
           return outcome === 'pending' ? 'unavailable' as const : outcome === 'unused' ? 'revoked' as const : outcome;
