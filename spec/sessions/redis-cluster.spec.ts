@@ -93,7 +93,7 @@ describe('RedisRevocationStore on a 3-master Redis Cluster (real redis-server pr
     const graceApp = await sessionApp({ JWT_ISSUER: ISSUER, JWT_AUTHTYPE: 'HS256', JWT_SECRET: SECRET, JWT_AUTHJTI: true,
       JWT_REVOCATIONSTORE: app.manager.revocationStore, JWT_REVOCATIONTIMEOUT: 0.5 });
     try {
-      const logins = Array.from({ length: 12 }, (_, index) => loginOf(graceApp, `grace-${index}`));
+      const logins = Array.from({ length: 24 }, (_, index) => loginOf(graceApp, `grace-${index}`));
       const owners = new Set(await Promise.all(logins.map(async ({ fam }) => (await cluster.masterOf(`{${fam}}`)).port)));
       expect(owners.size, 'the families spread over every master').to.equal(3);
       for (const login of logins) {
