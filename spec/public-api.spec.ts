@@ -23,7 +23,7 @@ const EXPORTS = [
 /** AuthManager's public instance members. */
 const MANAGER_MEMBERS = [
   'authToken', 'cachedTokenCount', 'checkToken', 'constructor', 'initApp', 'isRevoked', 'issuer', 'jwks', 'refreshToken',
-  'revocationStore', 'revoke', 'rotate', 'sessionTokens', 'verifiesRemotely', 'verify', 'verifyToken',
+  'revocationStore', 'revoke', 'revokeSubject', 'rotate', 'sessionTokens', 'verifiesRemotely', 'verify', 'verifyToken',
 ];
 
 describe('public API (package root)', () => {

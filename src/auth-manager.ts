@@ -254,6 +254,24 @@ export class AuthManager {
   }
 
   /**
+   * Logout everywhere: revokes every token of `subject` issued up to now (this second included) that is checked
+   * against the store: all its refresh-token families, and its auth tokens when `JWT_AUTHJTI` is on (plain auth
+   * tokens live on until they expire). A login after this call starts afresh. One store write; every later check of
+   * those tokens reads the subject's entry together with the token's own, on every instance sharing the store.
+   *
+   * @example
+   * ```ts
+   * await manager.revokeSubject(user.id); // after a password change: every device signs in again
+   * ```
+   * @throws TypeError when the revocation store cannot keep subject revocations (a custom store without `revokeBefore`).
+   * @throws TokenUnavailableError (503) when the store fails or does not answer within `JWT_REVOCATIONTIMEOUT`.
+   */
+  async revokeSubject(subject: string | number): Promise<void> {
+    const runtime = this.#runtime();
+    if (await runtime.sessions.revokeSubject(subject) === 'unavailable') throw this.#error(REJECTIONS.revocationUnavailable, runtime);
+  }
+
+  /**
    * Whether a valid token was revoked (its family, its jti, or, for a refresh token, because it was already
    * rotated). Tokens that are not valid are not revoked: check them with `checkToken`.
    *

@@ -67,6 +67,21 @@ export class MemoryRevocationStore implements RevocationStore {
     return 'reused';
   }
 
+  async revokeBefore(key: string, before: number, expiresAt: number): Promise<void> {
+    this.#sweep();
+    const earlier = Number(this.#live(key)?.value ?? 0);
+    this.#entries.set(key, { expiresAt: Math.max(expiresAt, this.#entries.get(key)?.expiresAt ?? 0), value: String(Math.max(before, earlier)) });
+  }
+
+  async revokedBefore(key: string): Promise<number | null> {
+    return this.revokedBeforeNow(key);
+  }
+
+  revokedBeforeNow(key: string): number | null {
+    const value = this.#live(key)?.value;
+    return value === undefined ? null : Number(value);
+  }
+
   async confirm(): Promise<boolean> {
     // Retirements are done when written.
     return true;

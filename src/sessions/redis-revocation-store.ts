@@ -85,6 +85,19 @@ if value and ARGV[2] ~= '' and string.sub(value, 1, 2) == 'd:' and string.find(v
 end
 return 0`;
 
+// Logout everywhere: keeps the later of the recorded and the given "revoked before" second (ARGV[1]), and the later
+// expiry (ARGV[2]).
+const REVOKE_BEFORE_SCRIPT = `
+local before = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+local ttl = redis.call('TTL', KEYS[1])
+local at = tonumber(ARGV[2])
+if ttl > 0 then
+  local time = redis.call('TIME')
+  at = math.max(at, tonumber(time[1]) + ttl)
+end
+redis.call('SET', KEYS[1], tostring(math.max(before, tonumber(ARGV[1]))), 'EXAT', at)
+return 1`;
+
 const RETIRE_OUTCOMES: ReadonlySet<unknown> = new Set(['rotated', 'revoked', 'reused', 'pending', 'unused']);
 
 /** A reply that is not what Redis answers to the command sent: a client or proxy that changed the command. */
@@ -236,6 +249,27 @@ export class RedisRevocationStore implements RevocationStore {
         mode, String(Math.ceil(request.pendingMs)), String(Math.ceil(request.graceMs ?? 0)), request.successor ?? ''], keys[0], false);
       if (!RETIRE_OUTCOMES.has(reply) && !(typeof reply === 'string' && /^grace:[^:]+$/.test(reply))) throw new UnexpectedReplyError('EVAL (retire)', 'rotated, revoked, reused, pending, unused or grace');
       return reply as StoreRetireOutcome;
+    });
+  }
+
+  async revokeBefore(key: string, before: number, expiresAt: number): Promise<void> {
+    const at = this.#expiry(expiresAt);
+    if (at === null) return;
+    const full = this.#prefix + key;
+    await this.#run('revoke', async () => {
+      const reply = await this.#send(['EVAL', REVOKE_BEFORE_SCRIPT, '1', full, String(Math.floor(before)), String(at)], full, false);
+      if (reply !== 1) throw new UnexpectedReplyError('EVAL (revokeBefore)', '1');
+    });
+  }
+
+  async revokedBefore(key: string): Promise<number | null> {
+    const full = this.#prefix + key;
+    return this.#run('isRevoked', async () => {
+      const reply = await this.#send(['GET', full], full, true);
+      if (reply === null) return null;
+      const before = typeof reply === 'string' && /^\d+$/.test(reply) ? Number(reply) : NaN;
+      if (Number.isNaN(before)) throw new UnexpectedReplyError('GET', 'a whole number of seconds or nil');
+      return before;
     });
   }
 

@@ -41,6 +41,15 @@ export interface RevocationStore {
    * `true` as well when a request within the grace window made it done naming `successor`, this attempt's successor.
    */
   confirm?(retiredKey: string, attempt: string, successor?: string): Promise<boolean>;
+  /**
+   * Logout everywhere: records that every token of a subject issued at or before `before` (seconds since the epoch)
+   * is revoked, until `expiresAt`; a later call with an earlier `before` never moves it back.
+   */
+  revokeBefore?(key: string, before: number, expiresAt: number): Promise<void>;
+  /** The `before` recorded for `key`, or `null`. */
+  revokedBefore?(key: string): Promise<number | null>;
+  /** `revokedBefore` at once, without a round trip, when the store can (memory). */
+  revokedBeforeNow?(key: string): number | null;
 }
 
 /** What `RevocationStore.retire` is asked to do (times in seconds since the epoch). */

@@ -8,6 +8,7 @@ import { TokenType } from '../claims';
 import type { RefreshSuccessor } from '../keys/auth-data';
 import type { JWT } from '../token/jwt';
 import type { RetireRequest, RevocationStore, StoreRetireOutcome } from './revocation-store';
+import { withSubjectRevocation } from './subject-revocation';
 
 /**
  * The store keys. A family is every refresh token descended from one login (`fam`); `used:` marks a retired rid.
@@ -124,6 +125,13 @@ export interface Sessions {
    * 'replayed' when it was seen before (RFC 9449 §11.1), 'unavailable' when the store did not answer in time.
    */
   useProof(jkt: string, jti: string, until: number): Promise<'fresh' | 'replayed' | 'unavailable'>;
+  /**
+   * Logout everywhere: revokes every token of `sub` issued up to now that the sessions check (all its refresh-token
+   * families, and its auth tokens with a jti), for as long as they can verify (see subject-revocation.ts).
+   *
+   * @throws TypeError when the store cannot keep subject revocations.
+   */
+  revokeSubject(sub: string | number): Promise<'revoked' | 'unavailable'>;
 }
 
 /** Builds the sessions module of one configuration. */
@@ -216,7 +224,7 @@ export function createSessions(options: SessionsOptions): Sessions {
 
   const retiredKey = (token: JWT): string => storeKey.retired(familyOf(token) as string, token.claims.rid as string);
 
-  return Object.freeze({
+  return withSubjectRevocation(Object.freeze({
     store,
     needsCheck: (token: JWT): boolean => keysOf(token).length > 0,
 
@@ -326,5 +334,5 @@ export function createSessions(options: SessionsOptions): Sessions {
     useProof(jkt: string, jti: string, until: number): Promise<'fresh' | 'replayed' | 'unavailable'> {
       return withinTimeout(async () => (await store.use(storeKey.dpopProof(jkt, jti), until + leeway) ? 'fresh' as const : 'replayed' as const));
     },
-  });
+  }), { timeoutMs, leeway, refreshMaxAge, isExternal });
 }
