@@ -1,6 +1,6 @@
 /**
- * Rotation and revocation over a revocation store, for one configuration. The store keys are named here and only
- * here. Every store call is bounded in time and fails closed ('unavailable'), never open. Answers are data; the
+ * Rotation and revocation over a revocation store, for one configuration. The store keys are named here (and the
+ * subject's entry of logout everywhere in subject-revocation.ts). Every store call is bounded in time and fails closed ('unavailable'), never open. Answers are data; the
  * manager and the guards turn them into 401/503.
  */
 import { randomBytes } from 'node:crypto';
