@@ -15,6 +15,7 @@ import {
   JWT_AUTHTYPE,
   JWT_ISSUER,
   JWT_PUBLICKEY,
+  JWT_REFRESHGRACE,
   JWT_REFRESHMAXAGE,
   JWT_SECRET,
   JwtAuthError,
@@ -165,6 +166,8 @@ export function configure(env: Values = process.env, warn: (line: string) => voi
     if (authMaxAge !== undefined) Container.set(JWT_AUTHMAXAGE, authMaxAge);
     const refreshMaxAge = value('JWT_REFRESHMAXAGE');
     if (refreshMaxAge !== undefined) Container.set(JWT_REFRESHMAXAGE, refreshMaxAge);
+    const refreshGrace = value('JWT_REFRESHGRACE');
+    if (refreshGrace !== undefined) Container.set(JWT_REFRESHGRACE, refreshGrace);
 
     // Building the manager checks every value (key strength, max ages, the algorithm) once.
     const signer = Container.get(AuthManager).signer;

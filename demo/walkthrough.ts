@@ -69,8 +69,9 @@ export function walkthrough(baseUrl: string): WalkthroughStep[] {
       ],
     },
     {
-      say: 'Replay the retired refresh token: 401 (ERR_TOKEN_REVOKED). Someone kept a copy, so the whole family is revoked: the new one is refused too, 401.',
+      say: 'Wait for the grace window (JWT_REFRESHGRACE, 10 s: within it a replay is taken for a second tab refreshing at once and answered the same new refresh token), then replay the retired refresh token: 401 (ERR_TOKEN_REVOKED). Someone kept a copy, so the whole family is revoked: the new one is refused too, 401.',
       commands: [
+        'sleep 10',
         `curl -si -w '\\n' -X POST $BASE/auth/refresh -H "Authorization: Bearer $REFRESH"`,
         `curl -si -w '\\n' -X POST $BASE/auth/refresh -H "Authorization: Bearer $NEW_REFRESH"`,
       ],

@@ -68,7 +68,9 @@ describe('demo: the real process over HTTP', () => {
     // The environment wins over the .env file: JWT_ISSUER comes from the environment, JWT_AUTHMAXAGE from the file.
     const envFile = join(dir, 'demo.env');
     writeFileSync(envFile, 'JWT_ISSUER=from-the-env-file\nJWT_AUTHMAXAGE=120\n');
-    demo = await startDemo(demoEnv({ PORT: '0', NODE_ENV: 'test', JWT_ISSUER: ISSUER, JWT_SECRET: secret(), DEMO_ENV_FILE: envFile }));
+    // JWT_REFRESHGRACE 0: a replay is reuse at once, as after the grace window (the walkthrough's `sleep 10` is skipped;
+    // the grace window itself is tested in spec/demo-browser.spec.ts and spec/sessions/refresh-grace.spec.ts).
+    demo = await startDemo(demoEnv({ PORT: '0', NODE_ENV: 'test', JWT_ISSUER: ISSUER, JWT_SECRET: secret(), JWT_REFRESHGRACE: '0', DEMO_ENV_FILE: envFile }));
     url = demo.url;
   });
 
@@ -482,7 +484,7 @@ describe('demo: the real process over HTTP', () => {
       it(`works when its lines are pasted into ${shell} one by one`, function () {
         const hasTools = [shell, 'curl', 'awk'].every((tool) => spawnSync('command', ['-v', tool], { shell: '/bin/sh', stdio: 'ignore' }).status === 0);
         if (!hasTools) this.skip();
-        const script = `${printedCommands(demo!.stdout()).join('\n')}\n`;
+        const script = `${printedCommands(demo!.stdout()).map((line) => (line === 'sleep 10' ? 'sleep 0' : line)).join('\n')}\n`;
         // TMPDIR: the walkthrough's cookie jar (mktemp) goes into this spec's directory, removed afterwards.
         const env = demoEnv({ TMPDIR: dir });
         const run = spawnSync(shell, [], { input: script, cwd: dir, encoding: 'utf8', env, timeout: 15_000 });

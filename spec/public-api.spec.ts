@@ -10,7 +10,7 @@ const EXPORTS = [
   'DPOP_ALGORITHMS', 'ERROR_CODES', 'InvalidConfigError', 'InvalidTokenError', 'JWT', 'JWT_AUDIENCE', 'JWT_AUTHJTI',
   'JWT_AUTHMAXAGE', 'JWT_AUTHTYPE', 'JWT_CACHESIZE', 'JWT_DPOP', 'JWT_DPOPALGS', 'JWT_DPOPNONCE', 'JWT_ISSUER',
   'JWT_ISSUERS', 'JWT_JWKSCOOLDOWN', 'JWT_JWKSMAXAGE', 'JWT_JWKSTIMEOUT', 'JWT_JWKSURL', 'JWT_KEYS', 'JWT_LEEWAY',
-  'JWT_PUBLICKEY', 'JWT_REFRESHMAXAGE', 'JWT_RESOURCEMETADATA', 'JWT_REVOCATIONSTORE', 'JWT_REVOCATIONTIMEOUT',
+  'JWT_PUBLICKEY', 'JWT_REFRESHGRACE', 'JWT_REFRESHMAXAGE', 'JWT_RESOURCEMETADATA', 'JWT_REVOCATIONSTORE', 'JWT_REVOCATIONTIMEOUT',
   'JWT_SECRET', 'JwtAuthError', 'MAX_TOKEN_LENGTH', 'MemoryRevocationStore', 'MissingConfigError',
   'MissingSignerError', 'NoTokenContextError', 'ParamBinding', 'REFUSED_CHANNEL', 'RESERVED_CLAIMS',
   'RedisRevocationStore', 'RequireToken', 'STORE_CHANNEL', 'TokenForbiddenError', 'TokenType',
@@ -23,7 +23,7 @@ const EXPORTS = [
 /** AuthManager's public instance members. */
 const MANAGER_MEMBERS = [
   'authToken', 'cachedTokenCount', 'checkToken', 'constructor', 'initApp', 'isRevoked', 'issuer', 'jwks', 'refreshToken',
-  'revocationStore', 'revoke', 'rotate', 'sessionTokens', 'verifiesRemotely', 'verify', 'verifyToken',
+  'revocationStore', 'revoke', 'revokeSubject', 'rotate', 'sessionTokens', 'verifiesRemotely', 'verify', 'verifyToken',
 ];
 
 describe('public API (package root)', () => {

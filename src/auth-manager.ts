@@ -10,7 +10,7 @@ import { TokenType, type Claims, type Scope } from './claims';
 import { runtimeFor, type Runtime } from './config/runtime';
 import { readDotenv, type ConfigLayers, type ConfigSource } from './config/sources';
 import { MissingSignerError, type TokenForbiddenError, type TokenUnauthorizedError, type TokenUnavailableError } from './errors';
-import type { AuthData } from './keys/auth-data';
+import { newRefreshId, type AuthData, type RefreshSuccessor } from './keys/auth-data';
 import type { JwkSet } from './keys/jwk';
 import type { RevocationStore } from './sessions/revocation-store';
 import { JWT, type SignedJWT } from './token/jwt';
@@ -189,7 +189,7 @@ export class AuthManager {
     return { authToken: this.authToken(subject, scope, claims, session), refreshToken: this.refreshToken(subject, session), csrf: session.csrf };
   }
 
-  #sign(token: JWT, session: SessionClaims & { jti?: string; uti?: string }): SignedJWT {
+  #sign(token: JWT, session: SessionClaims & { jti?: string; uti?: string }, successor?: RefreshSuccessor): SignedJWT {
     const { signer } = this.#runtime();
     if (signer === null) throw new MissingSignerError('This AuthManager only verifies (no JWT_SECRET or current key): it cannot sign');
     if (session.family !== undefined) token.claims.fam = session.family;
@@ -204,7 +204,7 @@ export class AuthManager {
       if (typeof session.certificateThumbprint !== 'string' || !JKT.test(session.certificateThumbprint)) throw new TypeError('certificateThumbprint must be a SHA-256 certificate thumbprint: 43 base64url characters (see clientCertificateThumbprint)');
       token.claims.cnf = { ...(token.claims.cnf as Record<string, string> | undefined), 'x5t#S256': session.certificateThumbprint };
     }
-    token.sign(signer);
+    token.sign(signer, successor);
     return token as SignedJWT;
   }
 
@@ -222,8 +222,12 @@ export class AuthManager {
     if (token.tokenType !== TokenType.REFRESH) throw this.#error(REJECTIONS.needRefresh, runtime);
     const { rid, fam, csrf, cnf } = token.claims;
     if (typeof rid !== 'string') throw this.#error(REJECTIONS.claims, runtime);
-    const outcome = await runtime.sessions.retire(token);
-    if (outcome !== 'rotated') throw this.#error(outcome === 'unavailable' ? REJECTIONS.revocationUnavailable : REJECTIONS.revoked, runtime);
+    // The successor's rid and iat are chosen first, so that a request within the refresh grace window can be answered
+    // the very same refresh token (signed again from them): one live refresh token, whichever answer a client keeps.
+    const chosen = { rid: newRefreshId(), iat: Math.floor(Date.now() / 1000) };
+    const outcome = await runtime.sessions.retire(token, chosen);
+    if (outcome !== 'rotated' && typeof outcome !== 'object') throw this.#error(outcome === 'unavailable' ? REJECTIONS.revocationUnavailable : REJECTIONS.revoked, runtime);
+    const successor = typeof outcome === 'object' ? outcome.successor : chosen;
     // A refresh token issued without a family starts one named by its rid, which is what it can be revoked by.
     const session: SessionClaims = { family: typeof fam === 'string' ? fam : rid, csrf: typeof csrf === 'string' ? csrf : undefined };
     // The new tokens stay bound to the key the refresh token was bound to (RFC 9449 §5).
@@ -231,7 +235,7 @@ export class AuthManager {
     if (typeof jkt === 'string') session.dpopJkt = jkt;
     const x5t = typeof cnf === 'object' && cnf !== null && !Array.isArray(cnf) ? cnf['x5t#S256'] : undefined;
     if (typeof x5t === 'string') session.certificateThumbprint = x5t;
-    return { authToken: this.authToken(token.sub, scope, claims, session), refreshToken: this.refreshToken(token.sub, session) };
+    return { authToken: this.authToken(token.sub, scope, claims, session), refreshToken: this.#sign(new JWT(TokenType.REFRESH, token.sub), session, successor) };
   }
 
   /**
@@ -247,6 +251,24 @@ export class AuthManager {
     const runtime = this.#runtime();
     const verified = await this.#verified(token, runtime);
     if (await runtime.sessions.revoke(verified) === 'unavailable') throw this.#error(REJECTIONS.revocationUnavailable, runtime);
+  }
+
+  /**
+   * Logout everywhere: revokes every token of `subject` issued up to now (this second included) that is checked
+   * against the store: all its refresh-token families, and its auth tokens when `JWT_AUTHJTI` is on (plain auth
+   * tokens live on until they expire). A login after this call starts afresh. One store write; every later check of
+   * those tokens reads the subject's entry together with the token's own, on every instance sharing the store.
+   *
+   * @example
+   * ```ts
+   * await manager.revokeSubject(user.id); // after a password change: every device signs in again
+   * ```
+   * @throws TypeError when the revocation store cannot keep subject revocations (a custom store without `revokeBefore`).
+   * @throws TokenUnavailableError (503) when the store fails or does not answer within `JWT_REVOCATIONTIMEOUT`.
+   */
+  async revokeSubject(subject: string | number): Promise<void> {
+    const runtime = this.#runtime();
+    if (await runtime.sessions.revokeSubject(subject) === 'unavailable') throw this.#error(REJECTIONS.revocationUnavailable, runtime);
   }
 
   /**

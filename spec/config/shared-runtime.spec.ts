@@ -16,6 +16,7 @@ import {
   currentToken,
   JWT_AUTHTYPE,
   JWT_ISSUER,
+  JWT_REFRESHGRACE,
   JWT_SECRET,
   RequireToken,
 } from 'routing-controllers-jwt';
@@ -34,6 +35,8 @@ describe('one runtime per configuration, shared by every manager built from it',
       Container.set(JWT_ISSUER, ISSUER);
       Container.set(JWT_AUTHTYPE, 'HS256');
       Container.set(JWT_SECRET, secret);
+      // A second presentation is reuse at once, as after the grace window.
+      Container.set(JWT_REFRESHGRACE, 0);
 
       @Service()
       @JsonController('/auth')
@@ -88,7 +91,7 @@ describe('one runtime per configuration, shared by every manager built from it',
     after(async () => {
       await server.close();
       for (const id of requestIds) Container.reset(id);
-      Container.remove([JWT_ISSUER, JWT_AUTHTYPE, JWT_SECRET]);
+      Container.remove([JWT_ISSUER, JWT_AUTHTYPE, JWT_SECRET, JWT_REFRESHGRACE]);
       // Back to routing-controllers' own default container, which the other specs use.
       useContainer(undefined as unknown as Parameters<typeof useContainer>[0]);
     });
@@ -130,7 +133,7 @@ describe('one runtime per configuration, shared by every manager built from it',
   });
 
   describe('on the manager', () => {
-    const config = (): Record<string, unknown> => ({ JWT_ISSUER: ISSUER, JWT_AUTHTYPE: 'HS256', JWT_SECRET: hmacSecret(64) });
+    const config = (): Record<string, unknown> => ({ JWT_ISSUER: ISSUER, JWT_AUTHTYPE: 'HS256', JWT_SECRET: hmacSecret(64), JWT_REFRESHGRACE: 0 });
 
     afterEach(() => {
       Container.reset('shared-a');
@@ -157,6 +160,7 @@ describe('one runtime per configuration, shared by every manager built from it',
         Container.of(id).set(JWT_ISSUER, values.JWT_ISSUER);
         Container.of(id).set(JWT_AUTHTYPE, values.JWT_AUTHTYPE);
         Container.of(id).set(JWT_SECRET, values.JWT_SECRET);
+        Container.of(id).set(JWT_REFRESHGRACE, values.JWT_REFRESHGRACE);
       }
       const a = Container.of('shared-a').get(AuthManager);
       const b = Container.of('shared-b').get(AuthManager);

@@ -16,7 +16,7 @@ import { sessionApp } from '../support/session-app';
 type NodeRedis = ReturnType<typeof createClient>;
 
 const config = (store: RedisRevocationStore): Record<string, unknown> => ({
-  JWT_ISSUER: 'https://clients.example', JWT_AUTHTYPE: 'HS256', JWT_SECRET: hmacSecret(64), JWT_AUTHJTI: true, JWT_REVOCATIONSTORE: store,
+  JWT_ISSUER: 'https://clients.example', JWT_AUTHTYPE: 'HS256', JWT_SECRET: hmacSecret(64), JWT_AUTHJTI: true, JWT_REFRESHGRACE: 0, JWT_REVOCATIONSTORE: store,
 });
 
 /** What `promise` rejected with. */

@@ -50,8 +50,9 @@ describe('RedisRevocationStore on a 3-master Redis Cluster (real redis-server pr
     const store = new RedisRevocationStore(client, { prefix, onError: (failure) => failures.push(failure) });
     await until(async () => (await store.selfCheck(), true), 'the cluster client is ready');
     failures.length = 0;
+    // JWT_REFRESHGRACE 0: a replay is reuse at once, as after the grace window (tested below with the window on).
     app = await sessionApp({ JWT_ISSUER: ISSUER, JWT_AUTHTYPE: 'HS256', JWT_SECRET: SECRET, JWT_AUTHJTI: true,
-      JWT_REVOCATIONSTORE: store, JWT_REVOCATIONTIMEOUT: 0.5 });
+      JWT_REVOCATIONSTORE: store, JWT_REVOCATIONTIMEOUT: 0.5, JWT_REFRESHGRACE: 0 });
   });
 
   after(async () => {
@@ -88,6 +89,24 @@ describe('RedisRevocationStore on a 3-master Redis Cluster (real redis-server pr
     expect(failures).to.deep.equal([]);
   });
 
+  it('security: within the grace window two refreshes at once of families on every master both get the same refresh token', async () => {
+    const graceApp = await sessionApp({ JWT_ISSUER: ISSUER, JWT_AUTHTYPE: 'HS256', JWT_SECRET: SECRET, JWT_AUTHJTI: true,
+      JWT_REVOCATIONSTORE: app.manager.revocationStore, JWT_REVOCATIONTIMEOUT: 0.5 });
+    try {
+      const logins = Array.from({ length: 24 }, (_, index) => loginOf(graceApp, `grace-${index}`));
+      const owners = new Set(await Promise.all(logins.map(async ({ fam }) => (await cluster.masterOf(`{${fam}}`)).port)));
+      expect(owners.size, 'the families spread over every master').to.equal(3);
+      for (const login of logins) {
+        const [one, two] = await Promise.all([graceApp.refresh(login.refreshToken), graceApp.refresh(login.refreshToken)]);
+        expect([one.status, two.status], one.text + two.text).to.deep.equal([200, 200]);
+        expect(tokensOf(two.json).refreshToken).to.equal(tokensOf(one.json).refreshToken);
+        expect((await graceApp.refresh(tokensOf(one.json).refreshToken)).status, 'the one live refresh token rotates').to.equal(200);
+      }
+    } finally {
+      await graceApp.server.close();
+    }
+  });
+
   it('a node-redis cluster client (createCluster) rotates, revokes and detects reuse the same way', async () => {
     const client = createCluster({ rootNodes: cluster.startupNodes.map(({ host, port }) => ({ url: `redis://${host}:${port}` })) });
     client.on('error', () => undefined);
@@ -95,7 +114,7 @@ describe('RedisRevocationStore on a 3-master Redis Cluster (real redis-server pr
     clients.push({ close: () => client.close() });
     const store = new RedisRevocationStore(client, { prefix: `${prefix}node-redis:` });
     await store.selfCheck();
-    const other = await sessionApp({ JWT_ISSUER: ISSUER, JWT_AUTHTYPE: 'HS256', JWT_SECRET: SECRET, JWT_AUTHJTI: true, JWT_REVOCATIONSTORE: store });
+    const other = await sessionApp({ JWT_ISSUER: ISSUER, JWT_AUTHTYPE: 'HS256', JWT_SECRET: SECRET, JWT_AUTHJTI: true, JWT_REVOCATIONSTORE: store, JWT_REFRESHGRACE: 0 });
     try {
       for (let index = 0; index < 6; index += 1) {
         const login = loginOf(other, `node-redis-${index}`);
@@ -113,13 +132,17 @@ describe('RedisRevocationStore on a 3-master Redis Cluster (real redis-server pr
   it('security: a master killed: its families answer 503 (never 200 for a revoked one), the others 200; restarted, its revocations still hold', async () => {
     const logins = Array.from({ length: 24 }, (_, index) => loginOf(app, `outage-${index}`));
     const byMaster = new Map<number, Login[]>();
-    for (const login of logins) {
+    // The subject's logout-everywhere entry has a hash tag of its own (spec/sessions/revoke-subject.spec.ts).
+    const subjectMaster = new Map<Login, number>();
+    for (const [index, login] of logins.entries()) {
       const { port } = await cluster.masterOf(`{${login.fam}}`);
       byMaster.set(port, [...(byMaster.get(port) ?? []), login]);
+      subjectMaster.set(login, (await cluster.masterOf(`{${Buffer.from(`outage-${index}`).toString('base64url')}}`)).port);
     }
     const victim = cluster.masters[0];
     const [revoked, live] = byMaster.get(victim.port) as Login[];
-    const elsewhere = (byMaster.get(cluster.masters[1].port) as Login[])[0];
+    // A family elsewhere whose subject's entry is elsewhere too: a token is checked by both, and fails closed on either.
+    const elsewhere = (byMaster.get(cluster.masters[1].port) as Login[]).find((login) => subjectMaster.get(login) !== victim.port) as Login;
     expect(revoked && live && elsewhere, 'two families on the victim, one elsewhere').to.not.equal(undefined);
     expect((await app.logout(revoked.refreshToken)).status).to.equal(200);
     expect((await app.me(live.authToken)).status).to.equal(200);

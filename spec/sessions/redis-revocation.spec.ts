@@ -32,8 +32,9 @@ const now = (): number => Date.now() / 1000;
 const signed = (token: SignedJWT): string => token.signed;
 const unique = (label: string): string => `${label}-${randomBytes(6).toString('hex')}`;
 
+// JWT_REFRESHGRACE 0: a second presentation is reuse at once, as after the grace window (spec/sessions/refresh-grace.spec.ts)
 function settings(issuer: string, secret: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { JWT_ISSUER: issuer, JWT_AUTHTYPE: 'HS256', JWT_SECRET: secret, ...extra };
+  return { JWT_ISSUER: issuer, JWT_AUTHTYPE: 'HS256', JWT_SECRET: secret, JWT_REFRESHGRACE: 0, ...extra };
 }
 
 /** What `promise` rejected with, or `undefined` when it resolved. */

@@ -37,7 +37,7 @@ describe('RedisRevocationStore behind Redis Sentinel: failover (real redis-serve
     client.on('error', () => undefined);
     const store = new RedisRevocationStore(client, { prefix: uniquePrefix('sentinel') });
     await until(async () => (await store.selfCheck(), true), 'the sentinel client is ready');
-    app = await sessionApp({ JWT_ISSUER: 'https://sentinel.example', JWT_AUTHTYPE: 'HS256', JWT_SECRET: hmacSecret(64),
+    app = await sessionApp({ JWT_ISSUER: 'https://sentinel.example', JWT_AUTHTYPE: 'HS256', JWT_SECRET: hmacSecret(64), JWT_REFRESHGRACE: 0,
       JWT_AUTHJTI: true, JWT_REVOCATIONSTORE: store, JWT_REVOCATIONTIMEOUT: 0.5 });
   });
 

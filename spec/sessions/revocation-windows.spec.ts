@@ -73,7 +73,8 @@ describe('revocation windows: a revocation lasts as long as the token it concern
 
   describe('a refresh token signed by hand (new JWT(REFRESH).sign(signer)) has no fam', () => {
     const secret = hmacSecret(64);
-    const config = { JWT_ISSUER: ISSUER, JWT_AUTHTYPE: 'HS256', JWT_SECRET: secret };
+    // JWT_REFRESHGRACE 0: a second presentation is reuse at once, as after the grace window.
+    const config = { JWT_ISSUER: ISSUER, JWT_AUTHTYPE: 'HS256', JWT_SECRET: secret, JWT_REFRESHGRACE: 0 };
     const byHand = (): JWT => {
       const token = new JWT(TokenType.REFRESH, 'alice');
       token.sign(new AuthData(AuthType.HS256, secret, ISSUER, 3600, 3600));

@@ -24,8 +24,9 @@ import { expectRejection } from '../support/require-token';
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const signed = (token: SignedJWT): string => token.signed;
 
+// JWT_REFRESHGRACE 0: a second presentation is reuse at once, as after the grace window (spec/sessions/refresh-grace.spec.ts)
 function settings(issuer: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { JWT_ISSUER: issuer, JWT_AUTHTYPE: 'HS256', JWT_SECRET: hmacSecret(64), ...extra };
+  return { JWT_ISSUER: issuer, JWT_AUTHTYPE: 'HS256', JWT_SECRET: hmacSecret(64), JWT_REFRESHGRACE: 0, ...extra };
 }
 
 /** What `rotate` threw (or `undefined` when it resolved). */

@@ -70,6 +70,9 @@ export interface MaxAgeDefaults {
   readonly refreshMaxAge: number;
 }
 
+/** Seconds a just-rotated refresh token answers its successor again: two tabs refreshing at once keep the login. */
+export const DEFAULT_REFRESH_GRACE = 10;
+
 /** The maximum clock-skew leeway, in seconds. */
 export const MAX_LEEWAY = 300;
 
@@ -95,6 +98,8 @@ export interface ResolvedConfig {
   authJti: boolean;
   /** Milliseconds a revocation-store call may take before the answer is 503. */
   revocationTimeoutMs: number;
+  /** Milliseconds a just-rotated refresh token answers its successor again (JWT_REFRESHGRACE); 0 when off. */
+  refreshGraceMs: number;
   /** The refresh-token max age (also of verify-only configurations): the least time a family stays revoked. */
   refreshMaxAge: number;
 }
@@ -202,6 +207,7 @@ export function resolveConfig(raw: RawConfig, defaults: MaxAgeDefaults & { reado
     })(),
     authJti: flag(raw, 'JWT_AUTHJTI'),
     revocationTimeoutMs: seconds(raw, 'JWT_REVOCATIONTIMEOUT', 1, 60) * 1000,
+    refreshGraceMs: seconds(raw, 'JWT_REFRESHGRACE', DEFAULT_REFRESH_GRACE, 60, true) * 1000,
     refreshMaxAge: settings.refreshMaxAge,
   };
 }

@@ -66,6 +66,7 @@ function buildRuntime(layers: ConfigLayers, defaults: RuntimeDefaults): { key: s
         sessions: createSessions({
           store: config.revocationStore ?? new MemoryRevocationStore(),
           timeoutMs: config.revocationTimeoutMs,
+          graceMs: config.refreshGraceMs,
           leeway: config.policy.leeway,
           refreshMaxAge: config.refreshMaxAge,
           issuer: config.policy.issuer,

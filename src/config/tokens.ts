@@ -53,6 +53,13 @@ export const JWT_AUTHJTI = new Token<boolean | string>('JWT_AUTHJTI');
  * @default 1
  */
 export const JWT_REVOCATIONTIMEOUT = new Token<number | string>('JWT_REVOCATIONTIMEOUT');
+/**
+ * Seconds during which a refresh token just rotated may be presented again (two tabs refreshing at once) and answers
+ * the same successor refresh token instead of revoking its family; 0 turns it off, at most 60.
+ * @default 10
+ * @example Container.set(JWT_REFRESHGRACE, 0); // every second presentation is reuse
+ */
+export const JWT_REFRESHGRACE = new Token<number | string>('JWT_REFRESHGRACE');
 /** Seconds between two fetches of the remote JWK Set (also when tokens name unknown keys); at most 3600. @default 30 */
 export const JWT_JWKSCOOLDOWN = new Token<number | string>('JWT_JWKSCOOLDOWN');
 /** Seconds a fetch of the remote JWK Set may take; more than 0, at most 60. @default 5 */
@@ -102,6 +109,7 @@ export const TOKENS = {
   JWT_REVOCATIONSTORE,
   JWT_AUTHJTI,
   JWT_REVOCATIONTIMEOUT,
+  JWT_REFRESHGRACE,
   JWT_JWKSCOOLDOWN,
   JWT_JWKSTIMEOUT,
   JWT_JWKSMAXAGE,

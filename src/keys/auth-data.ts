@@ -18,6 +18,19 @@ export interface AuthDataOptions {
 /** Bytes of randomness in a refresh token's `rid`: 128 bits. */
 const RID_BYTES = 16;
 
+/** A fresh refresh-token id (`rid`). */
+export const newRefreshId = (): string => randomBytes(RID_BYTES).toString('base64url');
+
+/**
+ * The `rid` and `iat` a refresh token is signed with when they were chosen before signing: the successor of a
+ * rotation, signed again with the same claims for a request within the refresh grace window (one live token).
+ * @internal
+ */
+export interface RefreshSuccessor {
+  readonly rid: string;
+  readonly iat: number;
+}
+
 /** The longest max age accepted: 100 years, far below where `iat + maxAge` would leave the safe-integer range. */
 export const MAX_AGE_LIMIT = 100 * 365 * 24 * 3600;
 
@@ -120,16 +133,16 @@ export class AuthData {
    *
    * @throws TypeError when `claims` already holds one of those.
    */
-  extendClaims(tokenType: TokenType, claims: Claims): Claims {
+  extendClaims(tokenType: TokenType, claims: Claims, successor?: RefreshSuccessor): Claims {
     for (const key of ['iss', 'iat', 'exp', 'rid']) {
       if (Object.hasOwn(claims, key)) throw new TypeError(`"${key}" is a reserved claim set by the signer`);
     }
-    const iat = Math.floor(Date.now() / 1000);
+    const iat = successor?.iat ?? Math.floor(Date.now() / 1000);
     const maxAge = tokenType === TokenType.REFRESH ? this.refreshMaxAge : this.authMaxAge;
     if (this.audience !== null && Object.hasOwn(claims, 'aud')) throw new TypeError('"aud" is set by the signer\'s audience');
     const extended: Claims = { ...claims, iss: this.issuer, iat, exp: iat + maxAge };
     if (this.audience !== null) extended.aud = this.audience;
-    if (tokenType === TokenType.REFRESH) extended.rid = randomBytes(RID_BYTES).toString('base64url');
+    if (tokenType === TokenType.REFRESH) extended.rid = successor?.rid ?? newRefreshId();
     return extended;
   }
 }

@@ -1,6 +1,12 @@
 /** The default revocation store: one process's memory. */
 import type { RetireRequest, RevocationStore, StoreRetireOutcome } from './revocation-store';
 
+/** The successor named by a retirement done less than `graceMs` ago (`d:<ms>:<successor>:<attempt>`). */
+function graceSuccessor(value: string | undefined, graceMs: number): string | undefined {
+  const match = graceMs > 0 && value !== undefined ? /^d:(\d+):([^:]+):/.exec(value) : null;
+  return match !== null && Date.now() - Number(match[1]) < graceMs ? match[2] : undefined;
+}
+
 /** The default store: one process's memory, bounded by dropping expired entries as it goes. */
 export class MemoryRevocationStore implements RevocationStore {
   readonly #entries = new Map<string, { expiresAt: number; value: string }>();
@@ -50,12 +56,30 @@ export class MemoryRevocationStore implements RevocationStore {
     if (!retired && request.mode === 'check') return 'unused';
     if (!retired) {
       this.#sweep();
-      this.#entries.set(request.retiredKey, { expiresAt: request.retiredUntil, value: `d:${request.attempt}` });
+      const value = request.successor === undefined ? `d:${request.attempt}` : `d:${Date.now()}:${request.successor}:${request.attempt}`;
+      this.#entries.set(request.retiredKey, { expiresAt: request.retiredUntil, value });
       return 'rotated';
     }
+    const successor = graceSuccessor(this.#entries.get(request.retiredKey)?.value, request.graceMs ?? 0);
+    if (successor !== undefined) return request.mode === 'check' ? 'unused' : `grace:${successor}`;
     this.#sweep();
     this.#entries.set(request.familyKey, { expiresAt: request.familyUntil, value: request.attempt });
     return 'reused';
+  }
+
+  async revokeBefore(key: string, before: number, expiresAt: number): Promise<void> {
+    this.#sweep();
+    const earlier = Number(this.#live(key)?.value ?? 0);
+    this.#entries.set(key, { expiresAt: Math.max(expiresAt, this.#entries.get(key)?.expiresAt ?? 0), value: String(Math.max(before, earlier)) });
+  }
+
+  async revokedBefore(key: string): Promise<number | null> {
+    return this.revokedBeforeNow(key);
+  }
+
+  revokedBeforeNow(key: string): number | null {
+    const value = this.#live(key)?.value;
+    return value === undefined ? null : Number(value);
   }
 
   async confirm(): Promise<boolean> {

@@ -31,9 +31,13 @@ export interface RedisRevocationStoreOptions {
 // Redis Lua (EVAL): the store step of a rotation (ARGV[4] 'retire') or of a retired token's reuse check ('check'),
 // atomic, on the family's slot. KEYS[1] the family, KEYS[2] the retired rid; ARGV[1] this attempt's random value,
 // ARGV[2] / ARGV[3] when the rid / the family entries expire, ARGV[5] how long an unconfirmed retirement is pending
-// (by Redis's own clock: no clock skew). A retirement is 'p:<ms>:<attempt>' until confirmed 'd:<attempt>'; one never
+// (by Redis's own clock: no clock skew), ARGV[6] the refresh grace window in ms (0: off), ARGV[7] the successor's id
+// or ''. A retirement is 'p:<ms>:[<successor>:]<attempt>' until confirmed 'd:<ms>:[<successor>:]<attempt>'; one never
 // confirmed in time delivered no tokens (its rotation was answered 503), so it is free again. A family revoked for
-// reuse holds the attempt. Each write can be undone by its attempt, and only by it.
+// reuse holds the attempt. Within the grace window a retirement naming its successor answers it again instead (a
+// pending one is made done for good: its successor may now be answered twice, so no attempt may undo it, and the
+// rotation that wrote it still confirms, by its successor).
+// Each write can be undone by its attempt, and only by it.
 const RETIRE_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'revoked' end
 local time = redis.call('TIME')
@@ -43,8 +47,15 @@ local since = value and tonumber(string.match(value, '^p:(%d+):'))
 local free = not value or (since and now - since >= tonumber(ARGV[5]))
 if free then
   if ARGV[4] ~= 'retire' then return 'unused' end
-  redis.call('SET', KEYS[2], 'p:' .. now .. ':' .. ARGV[1], 'EXAT', ARGV[2])
+  local successor = ARGV[7] ~= '' and (ARGV[7] .. ':') or ''
+  redis.call('SET', KEYS[2], 'p:' .. now .. ':' .. successor .. ARGV[1], 'EXAT', ARGV[2])
   return 'rotated'
+end
+local at, successor = string.match(value, '^[pd]:(%d+):([^:]+):')
+if successor and tonumber(ARGV[6]) > 0 and (since or now - tonumber(at) < tonumber(ARGV[6])) then
+  if ARGV[4] ~= 'retire' then return 'unused' end
+  if since then redis.call('SET', KEYS[2], 'd:' .. now .. ':' .. successor .. ':grace', 'KEEPTTL') end
+  return 'grace:' .. successor
 end
 if since then return 'pending' end
 redis.call('SET', KEYS[1], ARGV[1], 'EXAT', ARGV[3])
@@ -58,14 +69,34 @@ if value and (value == ARGV[1] or string.sub(value, -(#ARGV[1] + 1)) == ':' .. A
 end
 return 0`;
 
-// Marks this attempt's pending retirement done, keeping its expiry; 0 when it is no longer this attempt's.
+// Marks this attempt's pending retirement done (since now: the grace window starts), keeping its expiry; 1 too when a
+// request within the grace window made it done naming this attempt's successor (ARGV[2]); 0 when it is no longer
+// this attempt's.
 const CONFIRM_SCRIPT = `
 local value = redis.call('GET', KEYS[1])
 if value and string.sub(value, 1, 2) == 'p:' and string.sub(value, -(#ARGV[1] + 1)) == ':' .. ARGV[1] then
-  redis.call('SET', KEYS[1], 'd:' .. ARGV[1], 'KEEPTTL')
+  local time = redis.call('TIME')
+  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  redis.call('SET', KEYS[1], 'd:' .. now .. ':' .. string.match(value, '^p:%d+:(.*)$'), 'KEEPTTL')
+  return 1
+end
+if value and ARGV[2] ~= '' and string.sub(value, 1, 2) == 'd:' and string.find(value, ':' .. ARGV[2] .. ':', 1, true) then
   return 1
 end
 return 0`;
+
+// Logout everywhere: keeps the later of the recorded and the given "revoked before" second (ARGV[1]), and the later
+// expiry (ARGV[2]).
+const REVOKE_BEFORE_SCRIPT = `
+local before = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+local ttl = redis.call('TTL', KEYS[1])
+local at = tonumber(ARGV[2])
+if ttl > 0 then
+  local time = redis.call('TIME')
+  at = math.max(at, tonumber(time[1]) + ttl)
+end
+redis.call('SET', KEYS[1], tostring(math.max(before, tonumber(ARGV[1]))), 'EXAT', at)
+return 1`;
 
 const RETIRE_OUTCOMES: ReadonlySet<unknown> = new Set(['rotated', 'revoked', 'reused', 'pending', 'unused']);
 
@@ -215,16 +246,37 @@ export class RedisRevocationStore implements RevocationStore {
     const keys = [this.#prefix + familyKey, this.#prefix + retiredKey];
     return this.#run('retire', async () => {
       const reply = await this.#send(['EVAL', RETIRE_SCRIPT, '2', ...keys, attempt, String(retiredUntil), String(familyUntil),
-        mode, String(Math.ceil(request.pendingMs))], keys[0], false);
-      if (!RETIRE_OUTCOMES.has(reply)) throw new UnexpectedReplyError('EVAL (retire)', 'rotated, revoked, reused, pending or unused');
+        mode, String(Math.ceil(request.pendingMs)), String(Math.ceil(request.graceMs ?? 0)), request.successor ?? ''], keys[0], false);
+      if (!RETIRE_OUTCOMES.has(reply) && !(typeof reply === 'string' && /^grace:[^:]+$/.test(reply))) throw new UnexpectedReplyError('EVAL (retire)', 'rotated, revoked, reused, pending, unused or grace');
       return reply as StoreRetireOutcome;
     });
   }
 
-  async confirm(retiredKey: string, attempt: string): Promise<boolean> {
+  async revokeBefore(key: string, before: number, expiresAt: number): Promise<void> {
+    const at = this.#expiry(expiresAt);
+    if (at === null) return;
+    const full = this.#prefix + key;
+    await this.#run('revoke', async () => {
+      const reply = await this.#send(['EVAL', REVOKE_BEFORE_SCRIPT, '1', full, String(Math.floor(before)), String(at)], full, false);
+      if (reply !== 1) throw new UnexpectedReplyError('EVAL (revokeBefore)', '1');
+    });
+  }
+
+  async revokedBefore(key: string): Promise<number | null> {
+    const full = this.#prefix + key;
+    return this.#run('isRevoked', async () => {
+      const reply = await this.#send(['GET', full], full, true);
+      if (reply === null) return null;
+      const before = typeof reply === 'string' && /^\d+$/.test(reply) ? Number(reply) : NaN;
+      if (Number.isNaN(before)) throw new UnexpectedReplyError('GET', 'a whole number of seconds or nil');
+      return before;
+    });
+  }
+
+  async confirm(retiredKey: string, attempt: string, successor?: string): Promise<boolean> {
     const full = this.#prefix + retiredKey;
     return this.#run('confirm', async () => {
-      const reply = await this.#send(['EVAL', CONFIRM_SCRIPT, '1', full, attempt], full, false);
+      const reply = await this.#send(['EVAL', CONFIRM_SCRIPT, '1', full, attempt, successor ?? ''], full, false);
       if (reply !== 0 && reply !== 1) throw new UnexpectedReplyError('EVAL (confirm)', '0 or 1');
       return reply === 1;
     });

@@ -38,8 +38,18 @@ export interface RevocationStore {
   /**
    * Marks this attempt's retirement done: from now on the token presented again is reuse. `false` when the
    * retirement is no longer this attempt's (it was not confirmed in time): the rotation must not answer its tokens.
+   * `true` as well when a request within the grace window made it done naming `successor`, this attempt's successor.
    */
-  confirm?(retiredKey: string, attempt: string): Promise<boolean>;
+  confirm?(retiredKey: string, attempt: string, successor?: string): Promise<boolean>;
+  /**
+   * Logout everywhere: records that every token of a subject issued at or before `before` (seconds since the epoch)
+   * is revoked, until `expiresAt`; a later call with an earlier `before` never moves it back.
+   */
+  revokeBefore?(key: string, before: number, expiresAt: number): Promise<void>;
+  /** The `before` recorded for `key`, or `null`. */
+  revokedBefore?(key: string): Promise<number | null>;
+  /** `revokedBefore` at once, without a round trip, when the store can (memory). */
+  revokedBeforeNow?(key: string): number | null;
 }
 
 /** What `RevocationStore.retire` is asked to do (times in seconds since the epoch). */
@@ -54,7 +64,20 @@ export interface RetireRequest {
   readonly familyUntil: number;
   /** How long (milliseconds) an unconfirmed retirement counts as pending rather than done. */
   readonly pendingMs: number;
+  /**
+   * The refresh grace window (milliseconds, 0 when off): a retirement done less than this ago, or still pending, that
+   * names its successor answers `grace:<successor>` ('unused' in mode 'check') instead of revoking the family; a
+   * pending one becomes done for good (no attempt may undo it now; its own rotation's confirm by successor succeeds).
+   * @default 0
+   */
+  readonly graceMs?: number;
+  /**
+   * In mode 'retire': the id of the successor refresh token, `<rid>.<iat>` (not a secret: the token is re-signed from
+   * it and the presented token's claims), kept with the retirement for the grace window.
+   * @default undefined
+   */
+  readonly successor?: string;
 }
 
 /** What a store's `retire` answers. */
-export type StoreRetireOutcome = 'rotated' | 'revoked' | 'reused' | 'pending' | 'unused';
+export type StoreRetireOutcome = 'rotated' | 'revoked' | 'reused' | 'pending' | 'unused' | `grace:${string}`;

@@ -1,12 +1,14 @@
 /**
- * Rotation and revocation over a revocation store, for one configuration. The store keys are named here and only
- * here. Every store call is bounded in time and fails closed ('unavailable'), never open. Answers are data; the
+ * Rotation and revocation over a revocation store, for one configuration. The store keys are named here (and the
+ * subject's entry of logout everywhere in subject-revocation.ts). Every store call is bounded in time and fails closed ('unavailable'), never open. Answers are data; the
  * manager and the guards turn them into 401/503.
  */
 import { randomBytes } from 'node:crypto';
 import { TokenType } from '../claims';
+import type { RefreshSuccessor } from '../keys/auth-data';
 import type { JWT } from '../token/jwt';
-import type { RetireRequest, RevocationStore } from './revocation-store';
+import type { RetireRequest, RevocationStore, StoreRetireOutcome } from './revocation-store';
+import { withSubjectRevocation } from './subject-revocation';
 
 /**
  * The store keys. A family is every refresh token descended from one login (`fam`); `used:` marks a retired rid.
@@ -41,6 +43,12 @@ export interface SessionsOptions {
   /** The configured refresh-token max age: the least time a family revocation lasts. */
   readonly refreshMaxAge: number;
   /**
+   * Milliseconds after a rotation during which the rotated refresh token presented again answers the same successor
+   * (signed again from its id) instead of revoking the family (JWT_REFRESHGRACE).
+   * @default 0
+   */
+  readonly graceMs?: number;
+  /**
    * The app's own issuer. Tokens of trusted external issuers (JWT_ISSUERS) carry a `jti` too (RFC 9068 §2.2), but
    * they are revoked at their issuer: they never cost a store round trip, and cannot be revoked here.
    * @default every token is the app's own
@@ -51,8 +59,21 @@ export interface SessionsOptions {
 /** Whether a verified token may be used: 'unavailable' when the store did not answer in time. */
 export type RevocationStatus = 'valid' | 'revoked' | 'unavailable';
 
-/** The store step of a rotation. */
-export type RotationOutcome = 'rotated' | 'revoked' | 'reused' | 'unavailable';
+/**
+ * The store step of a rotation: `{ successor }` within the grace window, naming the refresh token the rotation that
+ * won issued, to be signed again (the same `rid`, so one live refresh token).
+ */
+export type RotationOutcome = 'rotated' | 'revoked' | 'reused' | 'unavailable' | { readonly successor: RefreshSuccessor };
+
+/** The store form of a successor: `<rid>.<iat>` (a rid is base64url: never a dot or a colon). */
+const successorId = (successor: RefreshSuccessor): string => `${successor.rid}.${successor.iat}`;
+
+const isGrace = (outcome: StoreRetireOutcome): outcome is `grace:${string}` => outcome.startsWith('grace:');
+
+function parseSuccessor(id: string): RefreshSuccessor | undefined {
+  const match = /^([\w-]+)\.(\d+)$/.exec(id);
+  return match === null ? undefined : { rid: match[1], iat: Number(match[2]) };
+}
 
 /**
  * The family of a token: its `fam`, or for a refresh token issued without one (`new JWT(REFRESH).sign(signer)`),
@@ -88,8 +109,11 @@ export interface Sessions {
    * when the store can (memory); `undefined` when it would take a round trip.
    */
   statusNow(token: JWT): RevocationStatus | undefined;
-  /** Retires a refresh token for a rotation: exactly one of concurrent rotations of one token is 'rotated'. */
-  retire(token: JWT): Promise<RotationOutcome>;
+  /**
+   * Retires a refresh token for a rotation: exactly one of concurrent rotations of one token is 'rotated'; with a
+   * grace window, the others within it answer `{ successor }`, the successor of the one that won.
+   */
+  retire(token: JWT, successor?: RefreshSuccessor): Promise<RotationOutcome>;
   /**
    * Revokes a refresh token's family or an auth token's jti, for as long as the tokens concerned would verify.
    *
@@ -101,11 +125,18 @@ export interface Sessions {
    * 'replayed' when it was seen before (RFC 9449 §11.1), 'unavailable' when the store did not answer in time.
    */
   useProof(jkt: string, jti: string, until: number): Promise<'fresh' | 'replayed' | 'unavailable'>;
+  /**
+   * Logout everywhere: revokes every token of `sub` issued up to now that the sessions check (all its refresh-token
+   * families, and its auth tokens with a jti), for as long as they can verify (see subject-revocation.ts).
+   *
+   * @throws TypeError when the store cannot keep subject revocations.
+   */
+  revokeSubject(sub: string | number): Promise<'revoked' | 'unavailable'>;
 }
 
 /** Builds the sessions module of one configuration. */
 export function createSessions(options: SessionsOptions): Sessions {
-  const { store, timeoutMs, leeway, refreshMaxAge, issuer } = options;
+  const { store, timeoutMs, leeway, refreshMaxAge, issuer, graceMs = 0 } = options;
   const isExternal = (token: JWT): boolean => issuer !== undefined && token.iss !== issuer;
   const keysOf = (token: JWT): string[] => (isExternal(token) ? [] : revocationKeys(token));
   // An unconfirmed retirement stays pending while its rotation may still answer (within the timeout); after that its
@@ -187,12 +218,13 @@ export function createSessions(options: SessionsOptions): Sessions {
       retiredUntil: (token.exp as number) + leeway,
       familyUntil: familyRevokedUntil(token),
       pendingMs,
+      graceMs,
     };
   }
 
   const retiredKey = (token: JWT): string => storeKey.retired(familyOf(token) as string, token.claims.rid as string);
 
-  return Object.freeze({
+  return withSubjectRevocation(Object.freeze({
     store,
     needsCheck: (token: JWT): boolean => keysOf(token).length > 0,
 
@@ -241,18 +273,25 @@ export function createSessions(options: SessionsOptions): Sessions {
       return store.isRevokedNow(keys) ? 'revoked' : 'valid';
     },
 
-    async retire(token: JWT): Promise<RotationOutcome> {
+    async retire(token: JWT, successor?: RefreshSuccessor): Promise<RotationOutcome> {
       const family = familyOf(token) as string;
       const usedKey = retiredKey(token);
       const attempt = newAttempt();
       const { retire } = store;
       if (retire !== undefined) {
         return withinTimeout(async () => {
-          const outcome = await retire.call(store, retireRequest('retire', token, family, attempt));
+          const request = retireRequest('retire', token, family, attempt);
+          const named = successor === undefined || graceMs === 0 ? undefined : successorId(successor);
+          const outcome = await retire.call(store, named === undefined ? request : { ...request, successor: named });
+          if (isGrace(outcome)) {
+            // Within the grace window (RFC 9700 §4.14.2 allows for concurrent refreshes): the winner's successor again.
+            const answered = parseSuccessor(outcome.slice('grace:'.length));
+            return answered === undefined ? 'unavailable' as const : { successor: answered };
+          }
           if (outcome === 'rotated') {
             // Done before the answer: from now on this token presented again is reuse, on every instance. Not done
             // (taken over after pendingMs): these tokens are never answered, so there is one live chain only.
-            return await store.confirm?.(usedKey, attempt) === false ? 'unavailable' as const : 'rotated' as const;
+            return await store.confirm?.(usedKey, attempt, named) === false ? 'unavailable' as const : 'rotated' as const;
           }
           // Pending: another attempt of this token is under way or was answered 503; the client tries again.
           return outcome === 'pending' ? 'unavailable' as const : outcome === 'unused' ? 'revoked' as const : outcome;
@@ -295,5 +334,5 @@ export function createSessions(options: SessionsOptions): Sessions {
     useProof(jkt: string, jti: string, until: number): Promise<'fresh' | 'replayed' | 'unavailable'> {
       return withinTimeout(async () => (await store.use(storeKey.dpopProof(jkt, jti), until + leeway) ? 'fresh' as const : 'replayed' as const));
     },
-  });
+  }), { timeoutMs, leeway, refreshMaxAge, isExternal });
 }

@@ -2,7 +2,7 @@
  * The token model: `TokenType` and `JWT` (the seed's JWT Object).
  */
 import { sign as jwsSign, type Algorithm } from 'jsonwebtoken';
-import type { AuthData } from '../keys/auth-data';
+import type { AuthData, RefreshSuccessor } from '../keys/auth-data';
 import { InvalidTokenError } from '../errors';
 import { decodeJsonSegment, hasRegisteredClaims, MAX_TOKEN_LENGTH, splitToken } from './compact';
 import { signEdDsa } from './sign-eddsa';
@@ -135,12 +135,12 @@ export class JWT {
 
   /**
    * Signs the token: sets `iat` to now, `iss` and `exp` from the signer (and a fresh `rid` for refresh tokens),
-   * then stores and returns the compact serialisation.
+   * then stores and returns the compact serialisation. `successor` (internal) fixes a refresh token's `rid` and `iat`.
    */
-  sign(authData: AuthData): string {
+  sign(authData: AuthData, successor?: RefreshSuccessor): string {
     const base: Claims = { ...this.claims };
     for (const key of SIGNER_CLAIMS) delete base[key];
-    const claims = authData.extendClaims(this.tokenType, base);
+    const claims = authData.extendClaims(this.tokenType, base, successor);
     let signed: string;
     try {
       // The payload goes as JSON text: jsonwebtoken's object checks look claim names up through the prototype, so
