@@ -22,6 +22,7 @@ import type { RequestLike } from './extract-token';
 import { extractorFor, type LocatedExtraction } from './token-locations';
 import { checkSenderConstraint } from './sender-constraint';
 import { dpopRejection, withDpopChallenge } from '../authorize/dpop-rejections';
+import type { DpopMode } from '../authorize/dpop-option';
 import { ambiguousStrings, authorize, type TokenRequirement } from '../authorize/requirement';
 import { scopeRejection } from '../authorize/scope-challenge';
 import { declaredParamNames } from '../authorize/route-params';
@@ -239,7 +240,8 @@ export class TokenGuard {
         return { rejection: withDpopChallenge(rejection, { realm, algs: runtime.dpop.challengeAlgs }, runtime.dpop.nonces?.current()), realm };
       }
       // RFC 9449 §7.1, RFC 8705 §3: the sender constraint is part of authenticating the token, before authorizing it.
-      const bound = checkSenderConstraint(dpopMode, scheme, signed, settled.token, request, response, runtime);
+      const mode = strictestDpopMode(dpopMode, runtime.verifier.issuerDpopMode(settled.token.iss));
+      const bound = checkSenderConstraint(mode, scheme, signed, settled.token, request, response, runtime);
       const admit = (): GuardOutcome | Promise<GuardOutcome> => {
         const verdict = this.#verdict(settled, request, runtime, declared, fromCookie);
         // RFC 9449 §7.1: a 403 (or a revoked token) of a DPoP request challenges with DPoP too.
@@ -423,4 +425,14 @@ export function staleRejection(context: TokenContext): Rejection | null {
   if (runtime === undefined) return null;
   if (Date.now() / 1000 >= (token.exp ?? 0) + runtime.policy.leeway) return REJECTIONS.expired;
   return runtime.sessions.statusNow(token) === 'revoked' ? REJECTIONS.revoked : null;
+}
+
+const DPOP_STRICTNESS = { off: 0, allowed: 1, required: 2 } as const;
+
+/**
+ * The DPoP mode for a verified token: the route's (or `JWT_DPOP`), made stricter by its issuer's `dpop` when the
+ * issuer (`JWT_ISSUERS`) sets one: an issuer that requires DPoP is never accepted as Bearer on an `allowed` route.
+ */
+function strictestDpopMode(route: DpopMode, issuer: DpopMode | null): DpopMode {
+  return issuer !== null && DPOP_STRICTNESS[issuer] > DPOP_STRICTNESS[route] ? issuer : route;
 }

@@ -62,6 +62,13 @@ export interface TrustedIssuerEntry {
    * @default 'scope', else `scp` when the token has no `scope`
    */
   scopeClaim?: string;
+  /**
+   * DPoP (RFC 9449) for this issuer's tokens: `'required'` (only `Authorization: DPoP` with a proof), `'allowed'` or
+   * `'off'`. Where a route sets its own `dpop`, the stricter of the two applies. A bound token (`cnf.jkt`) always
+   * needs its proof.
+   * @default the route's `dpop`, else `JWT_DPOP`
+   */
+  dpop?: 'off' | 'allowed' | 'required';
 }
 
 /**
@@ -92,6 +99,8 @@ export interface TrustedIssuer {
   readonly leeway: number;
   readonly maxTokenAge: number | null;
   readonly scopeClaim: string | null;
+  /** This issuer's DPoP mode, or `null` for the route's (or the configuration's). */
+  readonly dpop: 'off' | 'allowed' | 'required' | null;
 }
 
 /** The trusted issuers of a configuration: a checked list, or a resolver. */
@@ -100,7 +109,7 @@ export type TrustedIssuersConfig =
   | { readonly resolve: (iss: string) => TrustedIssuer | undefined };
 
 const NAME = 'JWT_ISSUERS';
-const FIELDS = new Set(['issuer', 'audience', 'audienceClaim', 'jwksUrl', 'algorithms', 'profile', 'leeway', 'maxTokenAge', 'scopeClaim']);
+const FIELDS = new Set(['issuer', 'audience', 'audienceClaim', 'jwksUrl', 'algorithms', 'profile', 'leeway', 'maxTokenAge', 'scopeClaim', 'dpop']);
 const MAX_LEEWAY = 300;
 const MAX_TOKEN_AGE = 31_536_000;
 
@@ -159,6 +168,9 @@ export function checkTrustedIssuer(value: unknown, where: string, defaultLeeway:
   if (entry.scopeClaim !== undefined && !nonEmptyString(entry.scopeClaim)) {
     throw new InvalidConfigError(NAME, `${where}: scopeClaim must be a claim name, e.g. "scp"`);
   }
+  if (entry.dpop !== undefined && entry.dpop !== 'off' && entry.dpop !== 'allowed' && entry.dpop !== 'required') {
+    throw new InvalidConfigError(NAME, `${where}: dpop must be "off", "allowed" or "required"`);
+  }
   const keys = entry.jwksUrl !== undefined
     ? { jwksUrl: remoteUrl(entry.jwksUrl, NAME, `${where}: jwksUrl`) }
     : { discoverFrom: remoteUrl(issuer, NAME, `${where}: without a jwksUrl, the issuer (where its metadata is discovered)`) };
@@ -172,6 +184,7 @@ export function checkTrustedIssuer(value: unknown, where: string, defaultLeeway:
     leeway: secondsField(entry.leeway, where, 'leeway', MAX_LEEWAY, defaultLeeway) as number,
     maxTokenAge: secondsField(entry.maxTokenAge, where, 'maxTokenAge', MAX_TOKEN_AGE, null),
     scopeClaim: (entry.scopeClaim as string | undefined) ?? null,
+    dpop: (entry.dpop as TrustedIssuer['dpop'] | undefined) ?? null,
   });
 }
 

@@ -27,6 +27,7 @@ function sourceOf(entry: TrustedIssuer, timing: RemoteJwksTiming, onKeysChanged:
     },
     leeway: entry.leeway,
     touch: () => keys.touch(),
+    dpop: entry.dpop,
   });
 }
 

@@ -25,6 +25,8 @@ export interface TrustedIssuerSource {
   readonly leeway: number;
   /** Called on a cache hit: starts a background reload once the keys are older than their max age. */
   touch(): void;
+  /** This issuer's DPoP mode, or `null` when its entry sets none. */
+  readonly dpop: 'off' | 'allowed' | 'required' | null;
 }
 
 /** The trusted external issuers of a configuration. */
@@ -69,6 +71,8 @@ export interface Verifier {
   readonly cachedCount: number;
   /** True when a remote JWK Set or a trusted issuer is configured (a check may have to fetch). */
   readonly remote: boolean;
+  /** The DPoP mode the trusted issuer `iss` sets, or `null` (the app's own issuer, or an entry that sets none). */
+  issuerDpopMode(iss: string | null): 'off' | 'allowed' | 'required' | null;
 }
 
 /** Builds the verifier of one configuration. */
@@ -155,5 +159,6 @@ export function createVerifier(options: VerifierOptions): Verifier {
       return cache?.size ?? 0;
     },
     remote: remote !== null || trusted !== null,
+    issuerDpopMode: (iss: string | null) => (iss === null || trusted === null ? null : trusted.find(iss)?.dpop ?? null),
   });
 }
