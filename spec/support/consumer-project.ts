@@ -79,7 +79,8 @@ export async function installedVersion(dir: string, name: string): Promise<strin
 
 /** Removes a temporary directory. */
 export function removeDir(dir: string): Promise<void> {
-  return rm(dir, { recursive: true, force: true });
+  // Retries: a child process may still be writing (npm's cache, a server's log) when the directory goes.
+  return rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
 }
 
 /** A started fixture app. */

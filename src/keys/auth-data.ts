@@ -24,7 +24,6 @@ export const newRefreshId = (): string => randomBytes(RID_BYTES).toString('base6
 /**
  * The `rid` and `iat` a refresh token is signed with when they were chosen before signing: the successor of a
  * rotation, signed again with the same claims for a request within the refresh grace window (one live token).
- * @internal
  */
 export interface RefreshSuccessor {
   readonly rid: string;

@@ -102,20 +102,33 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return trusted.find(iss) ?? null;
   }
 
+  /** A cached verified token for `signed` (always a canonical spelling), touching its keys' age. */
+  function cachedToken(signed: string, now: number): TokenCheck | undefined {
+    const cached = cache?.get(signed, now);
+    if (cached === undefined) return undefined;
+    // A cache hit still reloads keys past their max age, so that a retired key's tokens stop within max age + cooldown.
+    (sourceOf.get(cached) ?? remote)?.touch();
+    return { valid: true, token: cached };
+  }
+
   function check(presented: unknown): TokenCheck {
-    // An ECDSA token's high-S twin is the same token: it is checked, cached and served as its low-S spelling.
+    const now = Date.now() / 1000;
+    // The cache holds canonical spellings only, so the token as presented is looked up first: the hit path stays a
+    // single map lookup. On a miss, an ECDSA token's high-S twin is the same token: it is checked, cached and served
+    // as its low-S spelling.
+    if (typeof presented === 'string') {
+      const hit = cachedToken(presented, now);
+      if (hit !== undefined) return hit;
+    }
     const signed = typeof presented === 'string' ? canonicalToken(presented) : presented;
     if (cache === null || typeof signed !== 'string') {
       const source = typeof signed === 'string' ? sourceFor(signed) : 'own';
       if (source === null) return { valid: false, reason: 'issuer' };
-      return source === 'own' ? checkSignedToken(signed, lookup, policy) : source.check(signed as string, Date.now() / 1000);
+      return source === 'own' ? checkSignedToken(signed, lookup, policy, now) : source.check(signed as string, now);
     }
-    const now = Date.now() / 1000;
-    const cached = cache.get(signed, now);
-    if (cached !== undefined) {
-      // A cache hit still reloads keys past their max age, so that a retired key's tokens stop within max age + cooldown.
-      (sourceOf.get(cached) ?? remote)?.touch();
-      return { valid: true, token: cached };
+    if (signed !== presented) {
+      const hit = cachedToken(signed, now);
+      if (hit !== undefined) return hit;
     }
     const source = sourceFor(signed);
     if (source === null) return { valid: false, reason: 'issuer' };
