@@ -95,6 +95,11 @@ describe('step-up authentication (RFC 9470)', () => {
     expectStepUp(await send(`${server.url}/account/security`, { headers: bearer(token) }), { max_age: '300' }, [token]);
   });
 
+  it('security: an auth_time in the future (beyond a minute of clock skew) is no login: 401', async () => {
+    const token = manager.authToken('alice', null, {}, { authTime: nowSeconds() + 3600 }).signed;
+    expectStepUp(await send(`${server.url}/account/security`, { headers: bearer(token) }), { max_age: '300' }, [token]);
+  });
+
   it('security: a rotated token keeps the login\'s auth_time and acr, so a refresh never makes an old login fresh', async () => {
     const old = nowSeconds() - 3600;
     const refresh = manager.refreshToken('alice', { authTime: old, acr: 'mfa' }).signed;
