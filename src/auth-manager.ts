@@ -172,8 +172,8 @@ export class AuthManager {
    *
    * @param subject - The `sub` claim.
    * @param scope - The `scope` claim.
-   * @param claims - Extra claims; reserved names (iss, iat, exp, type, rid, sub, fam, jti, uti, csrf) are a `TypeError`.
-   * @param session - The family and CSRF value of a login (see `sessionTokens` and `rotate`).
+   * @param claims - Extra claims; reserved names (`RESERVED_CLAIMS`: iss, iat, exp, type, rid, sub, fam, jti, uti, csrf, cnf, auth_time, acr) are a `TypeError`.
+   * @param session - The family, CSRF value, `authTime` and `acr` of a login (see `sessionTokens` and `rotate`).
    */
   authToken(subject: string | number, scope?: Scope | null, claims?: Claims, session: SessionClaims = {}): SignedJWT {
     const token = new JWT(TokenType.AUTH, subject, scope, claims);
