@@ -11,6 +11,7 @@ const ROUTES = [
   ['POST', '/auth/session/refresh', 'refresh_token cookie + X-CSRF-Token header -> every cookie set again (rotation)'],
   ['DELETE', '/auth/session', 'refresh_token cookie + X-CSRF-Token header -> 204; family revoked, cookies cleared'],
   ['GET', '/users/:userId', 'your own profile; any profile with an admin token'],
+  ['GET', '/users/:userId/security', 'your own, with a login at most 5 minutes old (step-up: maxAge 300)'],
   ['GET', '/admin/audit', 'the audit log; admin scope'],
   ['GET', '/me', 'plain Express, behind requireToken(); your profile and token (bearer header or auth_token cookie)'],
   ['GET', '/session/users/:userId', 'GET /users/:userId with the auth_token cookie'],

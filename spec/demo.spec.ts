@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { demoEnv, runDemo, startDemo, stopDemo, type RunningDemo } from './support/demo-process';
 import { makeProof, proofKey } from './support/dpop';
+import { hs256Token } from './support/require-token';
 import { bearer, send, type Reply } from './support/server';
 
 const README = resolve(__dirname, '..', '..', 'README.md');
@@ -47,6 +48,7 @@ describe('demo: the real process over HTTP', () => {
   let demo: RunningDemo | undefined;
   let dir: string;
   let url: string;
+  const demoSecret = secret();
 
   const login = (username: string, password = `${username}-password`): Promise<Reply> =>
     send(`${url}/auth/login`, { method: 'POST', body: { username, password } });
@@ -70,7 +72,7 @@ describe('demo: the real process over HTTP', () => {
     writeFileSync(envFile, 'JWT_ISSUER=from-the-env-file\nJWT_AUTHMAXAGE=120\n');
     // JWT_REFRESHGRACE 0: a replay is reuse at once, as after the grace window (the walkthrough's `sleep 10` is skipped;
     // the grace window itself is tested in spec/demo-browser.spec.ts and spec/sessions/refresh-grace.spec.ts).
-    demo = await startDemo(demoEnv({ PORT: '0', NODE_ENV: 'test', JWT_ISSUER: ISSUER, JWT_SECRET: secret(), JWT_REFRESHGRACE: '0', DEMO_ENV_FILE: envFile }));
+    demo = await startDemo(demoEnv({ PORT: '0', NODE_ENV: 'test', JWT_ISSUER: ISSUER, JWT_SECRET: demoSecret, JWT_REFRESHGRACE: '0', DEMO_ENV_FILE: envFile }));
     url = demo.url;
   });
 
@@ -218,6 +220,30 @@ describe('demo: the real process over HTTP', () => {
       const reply = await send(`${url}/users/alice`, { headers: bearer(`${header}.${payload}.${randomBytes(32).toString('base64url')}`) });
       expect(reply.status).to.equal(401);
       expect(body(reply).code).to.equal('ERR_TOKEN_SIGNATURE');
+    });
+  });
+
+  describe('GET /users/:userId/security (step-up: a login at most 5 minutes old)', () => {
+    it('answers a fresh login 200, also after a refresh, which keeps the login\'s auth_time', async () => {
+      const { authToken, refreshToken } = body(await login('alice'));
+      const authTime = claimsOf(authToken).auth_time;
+      expect(authTime).to.be.a('number');
+      const reply = await send(`${url}/users/alice/security`, { headers: bearer(String(authToken)) });
+      expect(reply.status, reply.text).to.equal(200);
+      expect(body(reply)).to.deep.equal({ userId: 'alice', loggedInAt: new Date(Number(authTime) * 1000).toISOString() });
+      const rotated = body(await refreshWith(String(refreshToken)));
+      expect(claimsOf(rotated.authToken).auth_time).to.equal(authTime);
+      expect(claimsOf(rotated.refreshToken).auth_time).to.equal(authTime);
+    });
+
+    it('security: a login older than 5 minutes is 401 insufficient_user_authentication with max_age="300"', async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const old = hs256Token(demoSecret, { sub: 'alice', type: 'auth', iss: ISSUER, iat: now, exp: now + 60, auth_time: now - 301 });
+      expect((await send(`${url}/users/alice`, { headers: bearer(old) })).status, 'the same token on a route without maxAge').to.equal(200);
+      const reply = await send(`${url}/users/alice/security`, { headers: bearer(old) });
+      expect(reply.status, reply.text).to.equal(401);
+      expect(reply.headers['www-authenticate']).to.match(/^Bearer realm="demo-spec", error="insufficient_user_authentication", error_description="[^"]+", max_age="300"$/);
+      expect(body(reply).code).to.equal('ERR_TOKEN_STEP_UP');
     });
   });
 

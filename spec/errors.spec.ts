@@ -42,6 +42,7 @@ function describeCode(code: RejectionCode): string {
     case 'ERR_DPOP_REQUIRED':
     case 'ERR_DPOP_PROOF':
     case 'ERR_DPOP_NONCE':
+    case 'ERR_TOKEN_STEP_UP':
       return 'unauthorized';
     case 'ERR_TOKEN_FORBIDDEN_CLAIMS':
     case 'ERR_TOKEN_FORBIDDEN_SCOPE':

@@ -33,6 +33,19 @@ export interface SessionClaims {
    * carry `cnf["x5t#S256"]` and are accepted only over a connection presenting that certificate (RFC 8705 §3).
    */
   certificateThumbprint?: string;
+  /**
+   * When the user logged in, in seconds since the epoch (`auth_time`, RFC 9470 §3): routes with `maxAge` compare it
+   * with now. `sessionTokens` sets it to now; `rotate` keeps the refresh token's, so a refresh never makes a login fresh.
+   */
+  authTime?: number;
+  /** How the user logged in (`acr`, e.g. `'mfa'`): routes with `acr` accept only the values they name (RFC 9470 §3). */
+  acr?: string;
+}
+
+/** What a login says about itself, for `sessionTokens`. */
+export interface LoginOptions {
+  /** The `acr` of this login (e.g. `'mfa'` after a second factor). @default none */
+  acr?: string;
 }
 
 /** What `rotate` answers: two signed tokens. */
@@ -159,8 +172,8 @@ export class AuthManager {
    *
    * @param subject - The `sub` claim.
    * @param scope - The `scope` claim.
-   * @param claims - Extra claims; reserved names (iss, iat, exp, type, rid, sub, fam, jti, uti, csrf) are a `TypeError`.
-   * @param session - The family and CSRF value of a login (see `sessionTokens` and `rotate`).
+   * @param claims - Extra claims; reserved names (`RESERVED_CLAIMS`: iss, iat, exp, type, rid, sub, fam, jti, uti, csrf, cnf, auth_time, acr) are a `TypeError`.
+   * @param session - The family, CSRF value, `authTime` and `acr` of a login (see `sessionTokens` and `rotate`).
    */
   authToken(subject: string | number, scope?: Scope | null, claims?: Claims, session: SessionClaims = {}): SignedJWT {
     const token = new JWT(TokenType.AUTH, subject, scope, claims);
@@ -182,11 +195,19 @@ export class AuthManager {
   /**
    * Tokens for a browser session kept in cookies: an auth token and a refresh token of a new family, both carrying a
    * fresh CSRF value (`csrf`) that state-changing requests must send back in a header. Put them into cookies with
-   * `setSessionCookies`.
+   * `setSessionCookies`. This is a login: both tokens carry `auth_time` (now) and, when `login.acr` is given, `acr`
+   * (RFC 9470 step-up, see `maxAge` and `acr` of `@RequireToken`).
+   *
+   * @example
+   * ```ts
+   * const { authToken, refreshToken } = manager.sessionTokens('alice', 'read', {}, { acr: 'mfa' });
+   * ```
    */
-  sessionTokens(subject: string | number, scope?: Scope | null, claims?: Claims): RotatedTokens & { csrf: string } {
-    const session = { family: randomId(), csrf: randomId() };
-    return { authToken: this.authToken(subject, scope, claims, session), refreshToken: this.refreshToken(subject, session), csrf: session.csrf };
+  sessionTokens(subject: string | number, scope?: Scope | null, claims?: Claims, login: LoginOptions = {}): RotatedTokens & { csrf: string } {
+    // This is the login: its time (and its acr, when given) go into both tokens and survive every rotation.
+    const csrf = randomId();
+    const session: SessionClaims = { family: randomId(), csrf, authTime: Math.floor(Date.now() / 1000), acr: login.acr };
+    return { authToken: this.authToken(subject, scope, claims, session), refreshToken: this.refreshToken(subject, session), csrf };
   }
 
   #sign(token: JWT, session: SessionClaims & { jti?: string; uti?: string }, successor?: RefreshSuccessor): SignedJWT {
@@ -196,6 +217,14 @@ export class AuthManager {
     if (session.csrf !== undefined) token.claims.csrf = session.csrf;
     if (session.jti !== undefined) token.claims.jti = session.jti;
     if (session.uti !== undefined) token.claims.uti = session.uti;
+    if (session.authTime !== undefined) {
+      if (!Number.isSafeInteger(session.authTime) || session.authTime < 0) throw new TypeError('authTime must be whole seconds since the epoch');
+      token.claims.auth_time = session.authTime;
+    }
+    if (session.acr !== undefined) {
+      if (typeof session.acr !== 'string' || session.acr === '') throw new TypeError('acr must be a non-empty string');
+      token.claims.acr = session.acr;
+    }
     if (session.dpopJkt !== undefined) {
       if (typeof session.dpopJkt !== 'string' || !JKT.test(session.dpopJkt)) throw new TypeError('dpopJkt must be an RFC 7638 SHA-256 thumbprint: 43 base64url characters (see dpopKeyOf)');
       token.claims.cnf = { jkt: session.dpopJkt };
@@ -220,7 +249,7 @@ export class AuthManager {
     const runtime = this.#runtime();
     const token = await this.#verified(refresh, runtime);
     if (token.tokenType !== TokenType.REFRESH) throw this.#error(REJECTIONS.needRefresh, runtime);
-    const { rid, fam, csrf, cnf } = token.claims;
+    const { rid, fam, csrf, cnf, auth_time: authTime, acr } = token.claims;
     if (typeof rid !== 'string') throw this.#error(REJECTIONS.claims, runtime);
     // The successor's rid and iat are chosen first, so that a request within the refresh grace window can be answered
     // the very same refresh token (signed again from them): one live refresh token, whichever answer a client keeps.
@@ -230,6 +259,9 @@ export class AuthManager {
     const successor = typeof outcome === 'object' ? outcome.successor : chosen;
     // A refresh token issued without a family starts one named by its rid, which is what it can be revoked by.
     const session: SessionClaims = { family: typeof fam === 'string' ? fam : rid, csrf: typeof csrf === 'string' ? csrf : undefined };
+    // The login's time and kind are the login's, not the refresh's: a rotation keeps them (RFC 9470 step-up stays honest).
+    if (typeof authTime === 'number') session.authTime = authTime;
+    if (typeof acr === 'string') session.acr = acr;
     // The new tokens stay bound to the key the refresh token was bound to (RFC 9449 §5).
     const jkt = typeof cnf === 'object' && cnf !== null && !Array.isArray(cnf) ? cnf.jkt : undefined;
     if (typeof jkt === 'string') session.dpopJkt = jkt;

@@ -20,6 +20,7 @@ export enum TokenType {
  * `iss` or `exp` that way, which lets a caller mint tokens the configuration never meant to issue. `fam` (the token
  * family of a login), `jti` and `csrf` are the session claims of revocation and CSRF protection; `uti` is the random id
  * that makes every auth token unique when it has no `jti`; `cnf` binds a token to a key (RFC 7800, RFC 9449 §6) and
- * is set only from a verified DPoP proof or client certificate.
+ * is set only from a verified DPoP proof or client certificate; `auth_time` and `acr` say when and how the user logged
+ * in (RFC 9470 §3, OpenID Connect Core §2), set at login and kept through rotation, so a caller cannot make a login fresh.
  */
-export const RESERVED_CLAIMS: ReadonlySet<string> = new Set(['iss', 'iat', 'exp', 'type', 'rid', 'sub', 'fam', 'jti', 'uti', 'csrf', 'cnf']);
+export const RESERVED_CLAIMS: ReadonlySet<string> = new Set(['iss', 'iat', 'exp', 'type', 'rid', 'sub', 'fam', 'jti', 'uti', 'csrf', 'cnf', 'auth_time', 'acr']);

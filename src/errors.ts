@@ -35,6 +35,7 @@ export const ERROR_CODES = Object.freeze({
   ERR_TOKEN_BINDING: 'a sender-constrained token without its DPoP proof or client certificate (RFC 9449, RFC 8705)',
   ERR_DPOP_REQUIRED: 'the route requires "Authorization: DPoP <token>" with a DPoP proof',
   ERR_DPOP_PROOF: 'the DPoP proof is missing, malformed, replayed or does not match the request or the token',
+  ERR_TOKEN_STEP_UP: 'the login behind the token is older than the route\'s maxAge, or its acr is not one the route accepts (RFC 9470)',
   ERR_DPOP_NONCE: 'the DPoP proof lacks the server nonce; retry with the DPoP-Nonce header\'s value',
   // 403.
   ERR_TOKEN_FORBIDDEN_CLAIMS: 'a valid token without the required claims',

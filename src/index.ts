@@ -84,7 +84,7 @@ export type { ConfigSource, SettingsSource } from './config/sources';
 export type { AccessTokenProfile, TrustedIssuerEntry, TrustedIssuerResolver } from './issuers/trusted-issuer';
 
 // The manager.
-export { AuthManager, type RotatedTokens, type SessionClaims } from './auth-manager';
+export { AuthManager, type LoginOptions, type RotatedTokens, type SessionClaims } from './auth-manager';
 
 // Authorization: what a guard requires.
 export { param, ParamBinding, type RequiredClaims, type RequiredValue, type RouteParams } from './authorize/match-claims';

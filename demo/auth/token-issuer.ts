@@ -52,7 +52,9 @@ export class TokenIssuer {
    */
   pair(user: User, dpopJkt?: string): TokenPair {
     const { scope, claims } = grants(user);
-    const session = dpopJkt === undefined ? {} : { dpopJkt };
+    // This is a login: its time goes into both tokens (auth_time) and survives every rotation (RFC 9470 step-up).
+    const authTime = Math.floor(Date.now() / 1000);
+    const session = dpopJkt === undefined ? { authTime } : { authTime, dpopJkt };
     return compactPair({ authToken: this.auth.authToken(user.username, scope, claims, session), refreshToken: this.auth.refreshToken(user.username, session) });
   }
 

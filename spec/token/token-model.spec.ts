@@ -134,7 +134,7 @@ describe('JWT', () => {
     }
 
     it('lists exactly iss, iat, exp, type, rid, sub, the session claims fam, jti, uti, csrf, and cnf as reserved', () => {
-      expect([...RESERVED_CLAIMS].sort()).to.deep.equal(['cnf', 'csrf', 'exp', 'fam', 'iat', 'iss', 'jti', 'rid', 'sub', 'type', 'uti']);
+      expect([...RESERVED_CLAIMS].sort()).to.deep.equal(['acr', 'auth_time', 'cnf', 'csrf', 'exp', 'fam', 'iat', 'iss', 'jti', 'rid', 'sub', 'type', 'uti']);
     });
 
     it('refuses a scope given twice, as argument and as extra claim (TypeError)', () => {

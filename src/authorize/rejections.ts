@@ -14,7 +14,7 @@ export interface Rejection {
   readonly code: RejectionCode;
   readonly message: string;
   /** The RFC 6750 error code; absent when the request carried no token at all (§3.1). */
-  readonly bearerError: 'invalid_token' | 'insufficient_scope' | undefined;
+  readonly bearerError: 'invalid_token' | 'insufficient_scope' | 'insufficient_user_authentication' | undefined;
   /** The error's name in the body. */
   readonly name: string;
   /** The JSON body, serialised once. */
@@ -23,6 +23,8 @@ export interface Rejection {
   readonly headers?: Readonly<Record<string, string>>;
   /** A 403 for a scope: the scope tokens the route requires, named in the challenge (RFC 6750 §3). */
   readonly scope?: string;
+  /** Further challenge parameters, already quoted (a step-up's `max_age` / `acr_values`, RFC 9470 §3; see step-up.ts). */
+  readonly challenge?: string;
 }
 
 const NAMES = { 401: 'TokenUnauthorizedError', 403: 'TokenForbiddenError', 503: 'TokenUnavailableError' } as const;
@@ -86,6 +88,7 @@ export function wwwAuthenticate(rejection: Rejection, realm: string | undefined)
   const parts = realm === undefined ? [] : [`realm=${realm}`];
   if (rejection.bearerError) parts.push(`error="${rejection.bearerError}"`);
   if (rejection.scope !== undefined) parts.push(`scope="${rejection.scope}"`);
+  if (rejection.challenge !== undefined) parts.push(rejection.challenge);
   return parts.length ? `Bearer ${parts.join(', ')}` : 'Bearer';
 }
 

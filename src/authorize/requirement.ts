@@ -21,6 +21,7 @@ import { normaliseAccessCheck, type AccessCheck } from './access-check';
 import { matchAnyScope, normaliseAnyScope } from './any-scope';
 import { refuseLookalikeOptions } from './option-names';
 import { normaliseLocations, type Location } from './locations';
+import { normaliseStepUp, satisfiesStepUp, type StepUp } from './step-up';
 
 /**
  * Options of `@RequireToken` and `requireToken()`. Every key that is not one of the named options is a claim the token
@@ -119,6 +120,28 @@ export interface RequireTokenOptions {
    */
   check?: AccessCheck;
   /**
+   * Step-up (RFC 9470): the most seconds since the login behind the token (its `auth_time`, kept through rotation).
+   * An older login, or a token without `auth_time`, is a 401 `ERR_TOKEN_STEP_UP` with `max_age` in the challenge.
+   * `undefined` or `null` is a `TypeError`. @default any age
+   *
+   * @example
+   * ```ts
+   * @RequireToken({ maxAge: 300 })
+   * ```
+   */
+  maxAge?: number;
+  /**
+   * Step-up (RFC 9470): the accepted `acr` values of the login (one, or a list of which one must be the token's).
+   * Any other is a 401 `ERR_TOKEN_STEP_UP` with `acr_values` in the challenge. `undefined` or `null` is a `TypeError`.
+   * @default any (or no) acr
+   *
+   * @example
+   * ```ts
+   * @RequireToken({ acr: ['mfa', 'hwk'] })
+   * ```
+   */
+  acr?: string | readonly string[];
+  /**
    * Any other key: a claim the token must carry. A key that reads like an option name (another case, `_`/`-`, or one
    * typo away from a name of five letters or more: `Optional`, `token_type`, `scopes`) is a `TypeError`: require such
    * a claim under `claims`.
@@ -161,11 +184,13 @@ export interface TokenRequirement {
   readonly anyScope: readonly Scope[] | undefined;
   /** The app's predicate, run after every other check. */
   readonly check: AccessCheck | undefined;
+  /** The step-up of `maxAge` and `acr`, checked right after the token type. */
+  readonly stepUp: StepUp | undefined;
 }
 
 const OPTION_NAMES = new Set([
   'tokenType', 'location', 'cookieName', 'scope', 'override', 'csrf', 'claims', 'dpop', 'noStore', 'optional', 'anyScope', 'check',
-  'headerName', 'scheme',
+  'headerName', 'scheme', 'maxAge', 'acr',
 ]);
 // The seed's Python spellings would otherwise silently become required claims and answer 403 to everyone.
 const SEED_SPELLINGS: Readonly<Record<string, string>> = { token_type: 'tokenType', cookie_name: 'cookieName' };
@@ -243,7 +268,7 @@ function namedStringsOf(claims: RequiredClaims | undefined, prefix: string): Arr
 
 // Options that add a check: present without a value, they would drop it silently (a spread of an unset value,
 // `{ scope: config.scope }`, would leave a route open to tokens without any scope).
-const CHECK_OPTIONS = ['scope', 'override', 'claims', 'anyScope', 'check'] as const;
+const CHECK_OPTIONS = ['scope', 'override', 'claims', 'anyScope', 'check', 'maxAge', 'acr'] as const;
 
 function refuseChecksWithoutValue(options: Record<string, unknown>): void {
   for (const name of CHECK_OPTIONS) {
@@ -321,6 +346,7 @@ export function normaliseRequirement(args: readonly unknown[]): TokenRequirement
     optional: optional === true,
     anyScope: normaliseAnyScope(options.anyScope, normaliseScope),
     check: normaliseAccessCheck(options.check),
+    stepUp: normaliseStepUp(options.maxAge, options.acr),
   });
 }
 
@@ -355,6 +381,8 @@ export function authorize(token: JWT, requirement: TokenRequirement, params: Rou
     return requirement.tokenType === TokenType.AUTH ? REJECTIONS.needAuth : REJECTIONS.needRefresh;
   }
   const { claims } = token;
+  // A login too old or too weak is about authentication (401), before any 403, and no override skips it (RFC 9470 §3).
+  if (requirement.stepUp && !satisfiesStepUp(claims, requirement.stepUp, Math.floor(Date.now() / 1000))) return requirement.stepUp.rejection;
   const route: RouteView = { params, declared: declared ?? NO_NAMES };
   if (requirement.override && matchClaims(claims, requirement.override, route, 'bind')) return null;
   if (requirement.claims && !matchClaims(claims, requirement.claims, route, 'bind')) return REJECTIONS.claimsMismatch;
