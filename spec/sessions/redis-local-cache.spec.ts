@@ -155,14 +155,12 @@ describe('RedisRevocationStore local cache (real redis-server, pub/sub invalidat
     expect((await send(url, { headers: bearer(token.signed) })).status).to.equal(401);
     expect((await send(url, { headers: bearer(other.signed) })).status).to.equal(200);
     await writer.manager.revoke(other);
-    let first = 0;
     const started = performance.now();
     for (;;) {
       const status = (await send(url, { headers: bearer(other.signed) })).status;
       if (status === 401) break;
       expect(status).to.equal(200);
-      first = performance.now() - started;
-      expect(first, 'invalidated after the reconnection').to.be.below(2000);
+      expect(performance.now() - started, 'invalidated after the reconnection').to.be.below(2000);
     }
   });
 });
