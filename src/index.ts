@@ -95,7 +95,7 @@ export type { AccessCheck, CheckedRequest } from './authorize/access-check';
 // Sessions: revocation stores.
 export type { RetireRequest, RevocationStore, StoreRetireOutcome } from './sessions/revocation-store';
 export { MemoryRevocationStore } from './sessions/memory-revocation-store';
-export { RedisRevocationStore, type RedisLikeClient, type RedisRevocationStoreOptions } from './sessions/redis-revocation-store';
+export { RedisRevocationStore, type RedisLikeClient, type RedisRevocationStoreOptions, type LocalRevocationCacheOptions, type RedisSubscriberLike } from './sessions/redis-revocation-store';
 export type { IoredisLikeClient, NodeRedisClusterLikeClient, NodeRedisLikeClient } from './sessions/redis-commands';
 export { STORE_CHANNEL, type StoreFailure, type StoreOperation } from './sessions/store-failures';
 

@@ -7,10 +7,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { commandSender, type RedisLikeClient, type SendCommand } from './redis-commands';
+import { LocalRevocationCache, type LocalRevocationCacheOptions } from './redis-local-cache';
 import type { RetireRequest, RevocationStore, StoreRetireOutcome } from './revocation-store';
 import { reportStoreFailure, type StoreFailure, type StoreOperation } from './store-failures';
 
 export type { RedisLikeClient } from './redis-commands';
+export type { LocalRevocationCacheOptions, RedisSubscriberLike } from './redis-local-cache';
 
 /** Options of `RedisRevocationStore`. */
 export interface RedisRevocationStoreOptions {
@@ -26,6 +28,15 @@ export interface RedisRevocationStoreOptions {
    * @default undefined
    */
   onError?: (failure: StoreFailure) => void;
+  /**
+   * Opt-in local revocation cache: answers a check from memory, with no round trip, while a dedicated subscriber
+   * connection hears the invalidations every instance PUBLISHes on `<prefix>invalidate` when it revokes; while that
+   * connection is not subscribed, every check asks Redis (never a stale answer). Every store publishes its
+   * invalidations, with or without this option, so instances with and without a cache can share one Redis.
+   * @default undefined (every check is a round trip)
+   * @example `new RedisRevocationStore(client, { localCache: { subscriber: client.duplicate() } })`
+   */
+  localCache?: LocalRevocationCacheOptions;
 }
 
 // Redis Lua (EVAL): the store step of a rotation (ARGV[4] 'retire') or of a retired token's reuse check ('check'),
@@ -128,6 +139,8 @@ export class RedisRevocationStore implements RevocationStore {
   readonly #send: SendCommand;
   readonly #onError: ((failure: StoreFailure) => void) | undefined;
   #checked: Promise<void> | null = null;
+  readonly #cache: LocalRevocationCache | undefined;
+  readonly #channel: string;
 
   /** @throws TypeError when the client is not a supported client or the prefix holds a brace. */
   constructor(client: RedisLikeClient, options: RedisRevocationStoreOptions = {}) {
@@ -138,6 +151,25 @@ export class RedisRevocationStore implements RevocationStore {
         'its Redis Cluster hash tag, and it must be the first one in the key');
     }
     this.#onError = options.onError;
+    this.#channel = `${this.#prefix}invalidate`;
+    this.#cache = options.localCache === undefined ? undefined : new LocalRevocationCache(this.#channel, options.localCache);
+  }
+
+  /** True while the local cache hears invalidations (and so may answer); false without a local cache. */
+  get localCacheHealthy(): boolean {
+    return this.#cache?.healthy ?? false;
+  }
+
+  /**
+   * Tells every instance's local cache that `keys` changed (after the write: a check reading before it and answered
+   * after the message is not remembered). A failed publish fails the write's operation: it is retried, and announced.
+   */
+  async #announce(keys: readonly string[]): Promise<void> {
+    for (const key of keys) {
+      this.#cache?.forget(key);
+      const reply = await this.#send(['PUBLISH', this.#channel, key], key, false);
+      if (typeof reply !== 'number') throw new UnexpectedReplyError('PUBLISH', 'a count of subscribers');
+    }
   }
 
   /**
@@ -203,18 +235,37 @@ export class RedisRevocationStore implements RevocationStore {
     const full = this.#prefix + key;
     await this.#run('revoke', async () => {
       if (await this.#send(['SET', full, '1', 'EXAT', String(at)], full, false) !== 'OK') throw new UnexpectedReplyError('SET', 'OK');
+      await this.#announce([full]);
     });
   }
 
   /** One `EXISTS` for every key: the keys of one token share a hash tag, so this is one command on one slot. */
   async isRevoked(keys: readonly string[]): Promise<boolean> {
     if (keys.length === 0) return false;
+    const cached = this.isRevokedNow(keys);
+    if (cached !== undefined) return cached;
     const full = keys.map((key) => this.#prefix + key);
     return this.#run('isRevoked', async () => {
+      const mark = this.#cache?.mark() ?? 0;
       const count = await this.#send(['EXISTS', ...full], full[0], true);
       if (typeof count !== 'number' || count < 0 || count > full.length) throw new UnexpectedReplyError('EXISTS', 'a count of keys');
+      // Only an all-or-nothing count says which keys exist.
+      if (count === 0 || count === full.length) this.#cache?.remember(mark, full.map((key) => [key, count > 0] as const));
       return count > 0;
     });
+  }
+
+  /**
+   * `isRevoked` answered from the local cache: `undefined` when it cannot (no cache, a key not seen yet, or the
+   * subscriber connection not subscribed), and then only Redis can answer.
+   */
+  isRevokedNow(keys: readonly string[]): boolean | undefined {
+    if (keys.length === 0) return false;
+    const known = this.#cache?.peek(keys.map((key) => this.#prefix + key));
+    if (known === undefined) return undefined;
+    // One key known revoked answers for all; otherwise every key must be known absent.
+    if (known.includes(true)) return true;
+    return known.includes(undefined) ? undefined : false;
   }
 
   async release(key: string, attempt?: string): Promise<void> {
@@ -224,6 +275,7 @@ export class RedisRevocationStore implements RevocationStore {
         ? await this.#send(['DEL', full], full, false)
         : await this.#send(['EVAL', RELEASE_SCRIPT, '1', full, attempt], full, false);
       if (typeof reply !== 'number') throw new UnexpectedReplyError(attempt === undefined ? 'DEL' : 'EVAL', 'a count');
+      if (reply > 0) await this.#announce([full]);
     });
   }
 
@@ -234,6 +286,7 @@ export class RedisRevocationStore implements RevocationStore {
     return this.#run('use', async () => {
       const reply = await this.#send(['SET', full, attempt, 'NX', 'EXAT', String(at)], full, false);
       if (reply !== 'OK' && reply !== null) throw new UnexpectedReplyError('SET ... NX', 'OK or nil');
+      if (reply === 'OK') await this.#announce([full]);
       return reply === 'OK';
     });
   }
@@ -248,6 +301,8 @@ export class RedisRevocationStore implements RevocationStore {
       const reply = await this.#send(['EVAL', RETIRE_SCRIPT, '2', ...keys, attempt, String(retiredUntil), String(familyUntil),
         mode, String(Math.ceil(request.pendingMs)), String(Math.ceil(request.graceMs ?? 0)), request.successor ?? ''], keys[0], false);
       if (!RETIRE_OUTCOMES.has(reply) && !(typeof reply === 'string' && /^grace:[^:]+$/.test(reply))) throw new UnexpectedReplyError('EVAL (retire)', 'rotated, revoked, reused, pending, unused or grace');
+      if (reply === 'rotated') await this.#announce([keys[1] as string]);
+      if (reply === 'reused') await this.#announce([keys[0] as string]);
       return reply as StoreRetireOutcome;
     });
   }
@@ -259,18 +314,29 @@ export class RedisRevocationStore implements RevocationStore {
     await this.#run('revoke', async () => {
       const reply = await this.#send(['EVAL', REVOKE_BEFORE_SCRIPT, '1', full, String(Math.floor(before)), String(at)], full, false);
       if (reply !== 1) throw new UnexpectedReplyError('EVAL (revokeBefore)', '1');
+      await this.#announce([full]);
     });
   }
 
   async revokedBefore(key: string): Promise<number | null> {
+    const cached = this.revokedBeforeNow(key);
+    if (cached !== undefined) return cached;
     const full = this.#prefix + key;
     return this.#run('isRevoked', async () => {
+      const mark = this.#cache?.mark() ?? 0;
       const reply = await this.#send(['GET', full], full, true);
-      if (reply === null) return null;
-      const before = typeof reply === 'string' && /^\d+$/.test(reply) ? Number(reply) : NaN;
+      const before = reply === null ? null : typeof reply === 'string' && /^\d+$/.test(reply) ? Number(reply) : NaN;
       if (Number.isNaN(before)) throw new UnexpectedReplyError('GET', 'a whole number of seconds or nil');
+      this.#cache?.remember(mark, [[full, before]]);
       return before;
     });
+  }
+
+  /** `revokedBefore` from the local cache; `undefined` when only Redis can answer. */
+  revokedBeforeNow(key: string): number | null | undefined {
+    const known = this.#cache?.lookup([this.#prefix + key]);
+    const value = known?.[0];
+    return typeof value === 'number' || value === null ? value : undefined;
   }
 
   async confirm(retiredKey: string, attempt: string, successor?: string): Promise<boolean> {

@@ -16,10 +16,11 @@ export interface RevocationStore {
    */
   use(key: string, expiresAt: number, attempt?: string): Promise<boolean>;
   /**
-   * Answers `isRevoked` at once, without a round trip, when the store can (the memory store). Lets a guarded method
-   * called later from a timer or a queue (no request to wait on) still refuse a revoked token.
+   * Answers `isRevoked` at once, without a round trip, when the store can (the memory store; the Redis store's local
+   * cache, `undefined` when it cannot tell now). Lets a guarded method called later from a timer or a queue (no
+   * request to wait on) still refuse a revoked token.
    */
-  isRevokedNow?(keys: readonly string[]): boolean;
+  isRevokedNow?(keys: readonly string[]): boolean | undefined;
   /**
    * Undoes a `use` whose answer came too late to be acted on, so that the client's retry is not taken as reuse. With
    * `attempt`, only while the key still holds that attempt's value (never another attempt's retirement).
@@ -49,7 +50,7 @@ export interface RevocationStore {
   /** The `before` recorded for `key`, or `null`. */
   revokedBefore?(key: string): Promise<number | null>;
   /** `revokedBefore` at once, without a round trip, when the store can (memory). */
-  revokedBeforeNow?(key: string): number | null;
+  revokedBeforeNow?(key: string): number | null | undefined;
 }
 
 /** What `RevocationStore.retire` is asked to do (times in seconds since the epoch). */

@@ -269,8 +269,9 @@ export function createSessions(options: SessionsOptions): Sessions {
     statusNow(token: JWT): RevocationStatus | undefined {
       const keys = keysOf(token);
       if (keys.length === 0) return 'valid';
-      if (store.isRevokedNow === undefined) return undefined;
-      return store.isRevokedNow(keys) ? 'revoked' : 'valid';
+      const revoked = store.isRevokedNow?.(keys);
+      if (revoked === undefined) return undefined;
+      return revoked ? 'revoked' : 'valid';
     },
 
     async retire(token: JWT, successor?: RefreshSuccessor): Promise<RotationOutcome> {

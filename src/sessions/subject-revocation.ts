@@ -30,6 +30,7 @@ export async function subjectRevoked(store: RevocationStore, token: JWT): Promis
 export function subjectRevokedNow(store: RevocationStore, token: JWT): boolean | undefined {
   if (store.revokedBeforeNow === undefined) return keepsSubjects(store) ? undefined : false;
   const before = store.revokedBeforeNow(subjectKey(token.sub));
+  if (before === undefined) return undefined;
   return before !== null && (token.iat ?? 0) <= before;
 }
 

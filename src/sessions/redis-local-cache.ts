@@ -1,0 +1,126 @@
+/**
+ * The opt-in local revocation cache of `RedisRevocationStore` (issue 15): each instance remembers the answers Redis
+ * gave for keys it has checked (revoked or not, a subject's "revoked before"), so that a check answered from memory
+ * needs no round trip. Kept coherent by Redis pub/sub: every write that revokes (or frees) a key PUBLISHes the key on
+ * one channel, and each instance drops it on the message. While its subscriber connection is not subscribed
+ * (connecting, reconnecting, killed) the cache answers nothing and is emptied: every check goes to Redis, never a
+ * stale answer (messages missed while away cannot be replayed, so nothing remembered before survives).
+ */
+
+/**
+ * A dedicated subscriber connection (ioredis: `client.duplicate()`); it is used for nothing else once given.
+ * Its `ready` event must fire on every (re)connection, as ioredis's does.
+ */
+export interface RedisSubscriberLike {
+  subscribe(channel: string): Promise<unknown>;
+  on(event: 'message', listener: (channel: string, message: string) => void): unknown;
+  on(event: 'ready' | 'close' | 'end' | 'reconnecting' | 'error', listener: (...args: unknown[]) => void): unknown;
+}
+
+/** Options of the local revocation cache (`RedisRevocationStoreOptions.localCache`). */
+export interface LocalRevocationCacheOptions {
+  /**
+   * The subscriber connection, used for the invalidation channel only (a connection in subscriber mode cannot send
+   * other commands). With ioredis: `client.duplicate()`.
+   * @example `{ subscriber: client.duplicate() }`
+   */
+  subscriber: RedisSubscriberLike;
+  /**
+   * How many keys to remember; the oldest are forgotten first (they are asked of Redis again).
+   * @default 100000
+   */
+  maxEntries?: number;
+}
+
+/** What is remembered of one key: whether it exists, or the number a subject entry holds. */
+type Known = boolean | number | null;
+
+/** The cache itself; keys are full Redis keys. */
+export class LocalRevocationCache {
+  readonly #entries = new Map<string, Known>();
+  readonly #maxEntries: number;
+  #healthy = false;
+  /** Counts invalidations and losses: an answer read before one of them is not remembered (it may be stale). */
+  #generation = 0;
+
+  constructor(readonly channel: string, options: LocalRevocationCacheOptions) {
+    this.#maxEntries = options.maxEntries ?? 100_000;
+    if (!Number.isInteger(this.#maxEntries) || this.#maxEntries < 1) {
+      throw new TypeError('RedisRevocationStore localCache.maxEntries must be a whole number of keys, 1 or more');
+    }
+    const { subscriber } = options;
+    const lost = (): void => this.#lose();
+    subscriber.on('message', (from, key) => {
+      if (from !== channel) return;
+      this.#generation += 1;
+      this.#entries.delete(key);
+    });
+    for (const event of ['close', 'end', 'reconnecting', 'error'] as const) subscriber.on(event, lost);
+    // Subscribed again after a reconnection: only now may answers be remembered again (ioredis re-subscribes on its
+    // own, but the confirmation of our own SUBSCRIBE is what says the channel is heard).
+    const subscribe = (): void => {
+      const generation = this.#generation;
+      subscriber.subscribe(channel).then(() => {
+        if (generation === this.#generation) this.#healthy = true;
+        else subscribe();
+      }, lost);
+    };
+    subscriber.on('ready', () => {
+      this.#lose();
+      subscribe();
+    });
+    subscribe();
+  }
+
+  /** True while invalidations are heard. */
+  get healthy(): boolean {
+    return this.#healthy;
+  }
+
+  #lose(): void {
+    this.#healthy = false;
+    this.#generation += 1;
+    this.#entries.clear();
+  }
+
+  /** A mark to pass to `remember`: answers read before a later invalidation are dropped. */
+  mark(): number {
+    return this.#generation;
+  }
+
+  /** What is known of every key, or `undefined` when any is unknown or the channel is not heard. */
+  lookup(keys: readonly string[]): Known[] | undefined {
+    if (!this.#healthy) return undefined;
+    const known: Known[] = [];
+    for (const key of keys) {
+      const value = this.#entries.get(key);
+      if (value === undefined) return undefined;
+      known.push(value);
+    }
+    return known;
+  }
+
+  /** What is known of each key (`undefined` for a key not seen), or `undefined` when the channel is not heard. */
+  peek(keys: readonly string[]): Array<Known | undefined> | undefined {
+    return this.#healthy ? keys.map((key) => this.#entries.get(key)) : undefined;
+  }
+
+  /** Remembers what Redis answered, unless an invalidation or a loss came since `mark`. */
+  remember(mark: number, entries: ReadonlyArray<readonly [string, Known]>): void {
+    if (!this.#healthy || mark !== this.#generation) return;
+    for (const [key, value] of entries) {
+      this.#entries.delete(key);
+      this.#entries.set(key, value);
+    }
+    while (this.#entries.size > this.#maxEntries) {
+      const oldest = this.#entries.keys().next().value as string;
+      this.#entries.delete(oldest);
+    }
+  }
+
+  /** Forgets `key` here at once (the writer's own instance does not wait for its message). */
+  forget(key: string): void {
+    this.#generation += 1;
+    this.#entries.delete(key);
+  }
+}
