@@ -2,7 +2,7 @@
  * Micro benchmarks (tinybench): verify and sign through AuthManager (verify cache hit and miss), next to the
  * hand-written floor (Ed25519 too), jsonwebtoken with a KeyObject and with a string key, and fast-jwt (dev-only comparison).
  * DPoP (runDpopMicro): the proof check, the replay store and the guard, against one ES256 verify.
- * Each task runs BATCH operations per sample, so that timer overhead does not swamp sub-microsecond work.
+ * Timing (bench/support/measure.ts): BATCH operations per sample, the median microseconds per operation.
  */
 import { createSigner, createVerifier } from 'fast-jwt';
 import { sign as jwtSign, verify as jwtVerify, type Algorithm as JwtAlgorithm } from 'jsonwebtoken';
@@ -10,12 +10,10 @@ import { generateKeyPairSync, randomBytes, verify } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Redis } from 'ioredis';
 import { AuthManager, checkDpopProof, MemoryRevocationStore, RedisRevocationStore, requireToken } from 'routing-controllers-jwt';
-import { Bench } from 'tinybench';
 import { floorVerifyEd25519, floorVerifyHmac, floorVerifyRsa } from './floor';
 import { benchProof, benchProofKey } from './support/dpop-proofs';
+import { medianMicros } from './support/measure';
 import { fixture, type Algorithm, type Fixture } from './support/tokens';
-
-const BATCH = 50;
 
 /** One measured task: median microseconds per operation. */
 export interface MicroResult {
@@ -113,18 +111,7 @@ export async function runMicro(timeMs = 500): Promise<MicroResult[]> {
   const results: MicroResult[] = [];
   for (const algorithm of ['HS256', 'HS512', 'RS256', 'RS512', 'Ed25519'] as const) {
     const tasks = algorithm === 'Ed25519' ? ed25519Tasks() : tasksFor(fixture(algorithm), algorithm === 'HS256' || algorithm === 'RS256');
-    const bench = new Bench({ time: timeMs, warmupTime: 100 });
-    for (const task of tasks) {
-      bench.add(task.name, () => {
-        for (let i = 0; i < BATCH; i++) task.run();
-      });
-    }
-    await bench.run();
-    const micros = new Map<string, number>();
-    for (const task of bench.tasks) {
-      const result = task.result as { latency?: { p50?: number } };
-      micros.set(task.name, ((result.latency?.p50 ?? NaN) * 1000) / BATCH);
-    }
+    const micros = await medianMicros(tasks, timeMs);
     const floor = micros.get('floor (hand-written)') ?? NaN;
     for (const task of tasks) {
       const microseconds = micros.get(task.name) ?? NaN;
@@ -188,15 +175,8 @@ export async function runDpopMicro(timeMs = 500): Promise<DpopMicroResult[]> {
     const redisStore = new RedisRevocationStore(redis, { prefix: `rcjwt:bench:${randomBytes(4).toString('hex')}:` });
     tasks.splice(3, 0, { name: 'replay store: RedisRevocationStore.use (loopback)', run: () => redisStore.use(`dpop:${key.jkt}:${counter++}`, Date.now() / 1000 + 60) });
   }
-  const bench = new Bench({ time: timeMs, warmupTime: 100, iterations: 10 });
-  for (const task of tasks) {
-    bench.add(task.name, async () => {
-      for (let i = 0; i < BATCH; i++) await task.run();
-    });
-  }
-  await bench.run();
+  const micros = await medianMicros(tasks, timeMs, true);
   if (redisUp) await redis.quit();
-  const micros = new Map(bench.tasks.map((task) => [task.name, (((task.result as { latency?: { p50?: number } }).latency?.p50 ?? NaN) * 1000) / BATCH]));
   const floor = micros.get(tasks[0].name) ?? NaN;
   return tasks.map(({ name }) => ({ task: name, microseconds: Number((micros.get(name) ?? NaN).toFixed(3)), ratioToFloor: Number(((micros.get(name) ?? NaN) / floor).toFixed(2)) }));
 }

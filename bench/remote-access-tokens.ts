@@ -8,11 +8,9 @@ import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:cry
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AuthManager } from 'routing-controllers-jwt';
-import { Bench } from 'tinybench';
 import { floorVerifyEcdsa, floorVerifyRsa } from './floor';
 import type { MicroResult } from './micro';
-
-const BATCH = 50;
+import { medianMicros } from './support/measure';
 const AUDIENCE = 'https://api.bench.example';
 
 interface RemoteFixture {
@@ -62,18 +60,7 @@ export async function runRemoteAccessTokens(timeMs = 500): Promise<MicroResult[]
         ['access token, remote set, cache miss', () => must(uncached.checkToken(f.token).valid)],
         ['access token, remote set, cache hit', () => must(cached.checkToken(f.token).valid)],
       ];
-      const bench = new Bench({ time: timeMs, warmupTime: 100 });
-      for (const [name, run] of tasks) {
-        bench.add(name, () => {
-          for (let i = 0; i < BATCH; i++) run();
-        });
-      }
-      await bench.run();
-      const micros = new Map<string, number>();
-      for (const task of bench.tasks) {
-        const result = task.result as { latency?: { p50?: number } };
-        micros.set(task.name, ((result.latency?.p50 ?? NaN) * 1000) / BATCH);
-      }
+      const micros = await medianMicros(tasks.map(([name, run]) => ({ name, run })), timeMs);
       const floor = micros.get('floor (hand-written)') ?? NaN;
       for (const [name] of tasks) {
         const microseconds = micros.get(name) ?? NaN;
