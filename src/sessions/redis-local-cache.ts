@@ -8,21 +8,38 @@
  */
 
 /**
- * A dedicated subscriber connection (ioredis: `client.duplicate()`); it is used for nothing else once given.
- * Its `ready` event must fire on every (re)connection, as ioredis's does.
+ * An ioredis subscriber connection (`client.duplicate()`): messages come as `message` events, and its `ready` event
+ * fires on every (re)connection.
  */
-export interface RedisSubscriberLike {
+export interface IoredisSubscriberLike {
   subscribe(channel: string): Promise<unknown>;
   on(event: 'message', listener: (channel: string, message: string) => void): unknown;
   on(event: 'ready' | 'close' | 'end' | 'reconnecting' | 'error', listener: (...args: unknown[]) => void): unknown;
 }
 
+/**
+ * A node-redis subscriber connection (`client.duplicate()`, connected): messages come to the listener given to
+ * `subscribe`, and node-redis subscribes again on every reconnection before its `ready` event.
+ */
+export interface NodeRedisSubscriberLike {
+  readonly isReady: boolean;
+  subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<unknown>;
+  on(event: 'ready' | 'end' | 'reconnecting' | 'error', listener: (...args: unknown[]) => void): unknown;
+}
+
+/** A dedicated subscriber connection, ioredis's or node-redis's; it is used for nothing else once given. */
+export type RedisSubscriberLike = IoredisSubscriberLike | NodeRedisSubscriberLike;
+
+/** node-redis clients say whether they are ready in a boolean `isReady`; ioredis clients have a `status` string. */
+const isNodeRedis = (subscriber: RedisSubscriberLike): subscriber is NodeRedisSubscriberLike =>
+  typeof (subscriber as { isReady?: unknown }).isReady === 'boolean';
+
 /** Options of the local revocation cache (`RedisRevocationStoreOptions.localCache`). */
 export interface LocalRevocationCacheOptions {
   /**
    * The subscriber connection, used for the invalidation channel only (a connection in subscriber mode cannot send
-   * other commands). With ioredis: `client.duplicate()`.
-   * @example `{ subscriber: client.duplicate() }`
+   * other commands). With ioredis: `client.duplicate()`; with node-redis: `client.duplicate()`, connected.
+   * @example `{ subscriber: client.duplicate() }` (ioredis), `{ subscriber: await client.duplicate().connect() }` (node-redis)
    */
   subscriber: RedisSubscriberLike;
   /**
@@ -50,17 +67,25 @@ export class LocalRevocationCache {
     }
     const { subscriber } = options;
     const lost = (): void => this.#lose();
-    subscriber.on('message', (from, key) => {
+    const heard = (from: string, key: string): void => {
       if (from !== channel) return;
       this.#generation += 1;
       this.#entries.delete(key);
-    });
-    for (const event of ['close', 'end', 'reconnecting', 'error'] as const) subscriber.on(event, lost);
-    // Subscribed again after a reconnection: only now may answers be remembered again (ioredis re-subscribes on its
-    // own, but the confirmation of our own SUBSCRIBE is what says the channel is heard).
+    };
+    const nodeRedis = isNodeRedis(subscriber);
+    // One listener for the connection's life: node-redis keeps each listener once, however often it is given.
+    const listener = (key: string, from: string): void => heard(from, key);
+    const listen = nodeRedis
+      ? (): Promise<unknown> => subscriber.subscribe(channel, listener)
+      : (): Promise<unknown> => subscriber.subscribe(channel);
+    if (!nodeRedis) subscriber.on('message', heard);
+    for (const event of ['close', 'end', 'reconnecting', 'error'] as const) (subscriber as IoredisSubscriberLike).on(event, lost);
+    // Subscribed again after a reconnection: only now may answers be remembered again. ioredis re-subscribes on its
+    // own, but the confirmation of our own SUBSCRIBE is what says the channel is heard; node-redis re-subscribes before
+    // `ready`, and answers a subscription it already holds at once (the same listener is kept once).
     const subscribe = (): void => {
       const generation = this.#generation;
-      subscriber.subscribe(channel).then(() => {
+      listen().then(() => {
         if (generation === this.#generation) this.#healthy = true;
         else subscribe();
       }, lost);
@@ -69,7 +94,8 @@ export class LocalRevocationCache {
       this.#lose();
       subscribe();
     });
-    subscribe();
+    // A node-redis client not connected yet subscribes on its first `ready`; one already connected, now.
+    if (!nodeRedis || subscriber.isReady) subscribe();
   }
 
   /** True while invalidations are heard. */

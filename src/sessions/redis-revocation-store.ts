@@ -249,10 +249,19 @@ export class RedisRevocationStore implements RevocationStore {
       const mark = this.#cache?.mark() ?? 0;
       const count = await this.#send(['EXISTS', ...full], full[0], true);
       if (typeof count !== 'number' || count < 0 || count > full.length) throw new UnexpectedReplyError('EXISTS', 'a count of keys');
-      // Only an all-or-nothing count says which keys exist.
+      // Only an all-or-nothing count says which keys exist; a partial one (a revoked jti in a live family) is learnt
+      // key by key after the answer, so that a revoked token presented again is refused from memory too.
       if (count === 0 || count === full.length) this.#cache?.remember(mark, full.map((key) => [key, count > 0] as const));
+      else if (this.#cache !== undefined) this.#learnEach(full, mark);
       return count > 0;
     });
+  }
+
+  /** Asks Redis about each of `keys` (one slot: their hash tag) and remembers the answers; failures are left to the next check. */
+  #learnEach(keys: readonly string[], mark: number): void {
+    Promise.all(keys.map(async (key) => [key, await this.#send(['EXISTS', key], key, true)] as const)).then((answers) => {
+      if (answers.every(([, count]) => count === 0 || count === 1)) this.#cache?.remember(mark, answers.map(([key, count]) => [key, count === 1] as const));
+    }, () => undefined);
   }
 
   /**

@@ -110,6 +110,12 @@ export interface Sessions {
    */
   statusNow(token: JWT): RevocationStatus | undefined;
   /**
+   * What `status` would answer, when the store can say it at once (the memory store, or Redis's local cache):
+   * `undefined` when only `status` can (a key not known here, or a retired refresh token, whose reuse must be acted on).
+   * Lets a guard answer without a round trip.
+   */
+  checkNow(token: JWT): RevocationStatus | undefined;
+  /**
    * Retires a refresh token for a rotation: exactly one of concurrent rotations of one token is 'rotated'; with a
    * grace window, the others within it answer `{ successor }`, the successor of the one that won.
    */
@@ -272,6 +278,19 @@ export function createSessions(options: SessionsOptions): Sessions {
       const revoked = store.isRevokedNow?.(keys);
       if (revoked === undefined) return undefined;
       return revoked ? 'revoked' : 'valid';
+    },
+
+    checkNow(token: JWT): RevocationStatus | undefined {
+      const keys = keysOf(token);
+      if (keys.length === 0) return 'valid';
+      if (store.isRevokedNow === undefined) return undefined;
+      if (token.tokenType !== TokenType.REFRESH) {
+        const revoked = store.isRevokedNow(keys);
+        return revoked === undefined ? undefined : revoked ? 'revoked' : 'valid';
+      }
+      // Valid only when neither the family is revoked nor this token retired; a revoked family answers for itself.
+      if (store.isRevokedNow([...keys, retiredKey(token)]) === false) return 'valid';
+      return store.isRevokedNow(keys) === true ? 'revoked' : undefined;
     },
 
     async retire(token: JWT, successor?: RefreshSuccessor): Promise<RotationOutcome> {

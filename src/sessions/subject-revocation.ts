@@ -64,6 +64,7 @@ interface CheckedSessions {
   needsCheck(token: JWT): boolean;
   status(token: JWT): Promise<Status>;
   statusNow(token: JWT): Status | undefined;
+  checkNow(token: JWT): Status | undefined;
   retire(...args: never[]): Promise<unknown>;
 }
 
@@ -84,6 +85,12 @@ export function withSubjectRevocation<S extends CheckedSessions>(sessions: S, op
   };
   // Revoked wins over unavailable, unavailable over valid: never valid unless both say so.
   const worst = (a: Status, b: Status): Status => (a === 'revoked' || b === 'revoked' ? 'revoked' : a === 'unavailable' ? a : b);
+  // An answer at once about the token itself, with its subject's answer at once: `undefined` unless both are known.
+  const withSubjectNow = (token: JWT, own: Status | undefined): Status | undefined => {
+    if (own === undefined || !checks(token)) return own;
+    const subject = subjectRevokedNow(store, token);
+    return subject === undefined ? undefined : worst(own, subject ? 'revoked' : 'valid');
+  };
   const retire = sessions.retire.bind(sessions) as (...args: unknown[]) => Promise<unknown>;
 
   return Object.freeze({
@@ -94,10 +101,10 @@ export function withSubjectRevocation<S extends CheckedSessions>(sessions: S, op
       return worst(own, subject);
     },
     statusNow(token: JWT): Status | undefined {
-      const own = sessions.statusNow(token);
-      if (own === undefined || !checks(token)) return own;
-      const subject = subjectRevokedNow(store, token);
-      return subject === undefined ? undefined : worst(own, subject ? 'revoked' : 'valid');
+      return withSubjectNow(token, sessions.statusNow(token));
+    },
+    checkNow(token: JWT): Status | undefined {
+      return withSubjectNow(token, sessions.checkNow(token));
     },
     async retire(token: JWT, ...rest: unknown[]): Promise<unknown> {
       // Checked before the retirement: a revoked subject's refresh token retires nothing and delivers nothing.
