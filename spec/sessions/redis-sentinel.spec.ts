@@ -17,7 +17,7 @@ import { sessionApp, type SessionApp } from '../support/session-app';
 const tokensOf = (json: unknown): { authToken: string; refreshToken: string } => json as { authToken: string; refreshToken: string };
 
 describe('RedisRevocationStore behind Redis Sentinel: failover (real redis-server processes)', function () {
-  this.timeout(60_000);
+  this.timeout(120_000);
   let topology: RedisSentinelProcesses;
   let client: Redis;
   let app: SessionApp;
@@ -77,7 +77,9 @@ describe('RedisRevocationStore behind Redis Sentinel: failover (real redis-serve
     expect((await app.me(tokensOf(rotated.json).authToken)).status).to.equal(401);
 
     await topology.master.start();
-    await until(async () => (await topology.roleOf(oldMaster)) === 'slave', 'the old master is a replica of the new one');
+    // The sentinel turns it into a replica once it sees it again; its INFO polling of an instance that was down can take
+    // tens of seconds on a loaded machine.
+    await until(async () => (await topology.roleOf(oldMaster)) === 'slave', 'the old master is a replica of the new one', 60_000);
     const after = app.manager.sessionTokens('bob');
     expect((await app.refresh(after.refreshToken.signed)).status, 'new sessions work').to.equal(200);
   });
