@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { runHttp, type HttpResult } from './http';
 import { runDpopMicro, runMicro, type MicroResult } from './micro';
 import { runRemoteAccessTokens } from './remote-access-tokens';
+import { runRevocationHttp } from './revocation-cache';
+import { runRevocationMicro } from './revocation-micro';
 
 interface Target {
   what: string;
@@ -36,6 +38,12 @@ async function main(): Promise<void> {
   const { results: http, heap } = await runHttp(quick ? 1 : 5, 2);
   console.table(http);
   console.log('server heap after GC (MB), 100k valid then 100k garbage requests:', JSON.stringify(heap));
+  console.log('revocation in the guard and rotation, without HTTP (Redis on loopback) ...');
+  const revocationMicro = await runRevocationMicro(quick ? 200 : 500);
+  console.table(revocationMicro);
+  console.log('revocation-checked requests (autocannon, 1 and 16 connections; 3 server processes for revoke-to-401) ...');
+  const revocation = await runRevocationHttp(quick ? 2 : 5, 2);
+  console.table(revocation.rows);
 
   const miss = (alg: string) => microOf(micro, alg, 'AuthManager.checkToken, cache miss')?.ratioToFloor ?? undefined;
   const hit = (alg: string) => microOf(micro, alg, 'AuthManager.checkToken, cache hit')?.ratioToFloor ?? undefined;
@@ -63,6 +71,11 @@ async function main(): Promise<void> {
     { what: 'server CPU us/request added by @RequireToken (cache on), vs plain', value: cpuOverPlain('@RequireToken, cache on'), limit: 'report', met: true },
     { what: 'server CPU us/request added by loading the library (AsyncLocalStorage), plain action', value: cpuOverPlain('plain action, library loaded'), limit: 'report', met: true },
     { what: 'invalid-token / valid throughput', value: Number((invalid / valid).toFixed(2)), limit: '>= 0.8', met: invalid / valid >= 0.8 },
+    ...([1, 16] as const).map((connections) => {
+      const value = revocation.rows.find((row) => row.connections === connections && row.variant === 'jti checked, Redis + local cache')?.ratioToUnchecked;
+      return { what: `jti checked in Redis with the local cache / unchecked throughput, ${connections} connection(s)`, value, limit: '>= 0.95', met: (value ?? 0) >= 0.95 };
+    }),
+    { what: 'revoke() on one instance to the first 401 on 3 others, median ms', value: revocation.revokeToFirst401Ms.median, limit: '<= 50', met: revocation.revokeToFirst401Ms.median <= 50 },
     { what: 'connections dropped (heap phases)', value: heap.connectionsDropped, limit: '0', met: heap.connectionsDropped === 0 },
     { what: 'heap change after GC, 100k valid + 100k garbage (%)', value: heapChange, limit: '+-10', met: Math.abs(heapChange) <= 10 },
   ];
@@ -72,8 +85,13 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   const environment = { node: process.version, platform: process.platform, arch: process.arch, cpus: (await import('node:os')).cpus().length };
-  writeFileSync(file, JSON.stringify({ environment, micro, dpop, http, heap, targets }, null, 2));
+  writeFileSync(file, JSON.stringify({ environment, micro, dpop, http, heap, revocationMicro, revocation, targets }, null, 2));
   console.log(`results written to ${file}`);
+  // Redis connections and child servers of the revocation runs would keep the process alive.
+  process.exit(0);
 }
 
-void main();
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
