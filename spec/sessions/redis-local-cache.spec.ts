@@ -16,6 +16,7 @@ import { AuthManager, currentToken, RedisRevocationStore, RequireToken } from 'r
 import { hmacSecret } from '../support/keys';
 import { bearer, listen, send, type RunningServer } from '../support/server';
 import { ready, useRedis } from '../support/redis';
+import { TcpRelay } from '../support/tcp-relay';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const now = (): number => Date.now() / 1000;
@@ -61,9 +62,14 @@ describe('RedisRevocationStore local cache (real redis-server, pub/sub invalidat
     return client;
   }
 
-  async function instance(name: string, retryMs?: number, client: 'ioredis' | 'node-redis' = 'ioredis'): Promise<Instance> {
-    const subscriber = client === 'ioredis' ? subscriberFor(name, retryMs) : await nodeRedisSubscriberFor(name, retryMs);
-    const store = new RedisRevocationStore(redis.client(), { prefix: redis.prefix, localCache: { subscriber } });
+  async function instance(
+    name: string,
+    retryMs?: number,
+    client: 'ioredis' | 'node-redis' = 'ioredis',
+    cache: { subscriber?: Redis; heartbeatMs?: number } = {},
+  ): Promise<Instance> {
+    const subscriber = cache.subscriber ?? (client === 'ioredis' ? subscriberFor(name, retryMs) : await nodeRedisSubscriberFor(name, retryMs));
+    const store = new RedisRevocationStore(redis.client(), { prefix: redis.prefix, localCache: { subscriber, heartbeatMs: cache.heartbeatMs } });
     const app = express();
     app.set('env', 'test');
     const settings = { JWT_ISSUER: issuer, JWT_AUTHTYPE: 'HS256', JWT_SECRET: secret, JWT_AUTHJTI: true, JWT_REVOCATIONSTORE: store };
@@ -101,12 +107,20 @@ describe('RedisRevocationStore local cache (real redis-server, pub/sub invalidat
     admin.disconnect();
   }
 
+  it('refuses a local cache configuration it cannot keep, at construction, naming the option', () => {
+    const subscriber = subscriberFor(unique('options'));
+    for (const [option, value] of [['maxEntries', 0], ['maxEntries', 1.5], ['heartbeatMs', 5], ['heartbeatMs', Number.NaN]] as const) {
+      expect(() => new RedisRevocationStore(redis.client(), { prefix: redis.prefix, localCache: { subscriber, [option]: value } }), `${option}: ${value}`)
+        .to.throw(TypeError, `localCache.${option}`);
+    }
+  });
+
   it('a check answered from the cache needs no round trip: the second isRevoked of the same keys sends no command', async () => {
     const client = redis.client();
     await ready(client);
     let commands = 0;
     const counting = { call: (command: string, ...args: Array<string | number>): Promise<unknown> => { commands += 1; return client.call(command, ...args); } };
-    const store = new RedisRevocationStore(counting, { prefix: redis.prefix, localCache: { subscriber: subscriberFor(unique('count')) } });
+    const store = new RedisRevocationStore(counting, { prefix: redis.prefix, localCache: { subscriber: subscriberFor(unique('count')), heartbeatMs: 60_000 } });
     await until(() => store.localCacheHealthy, 'subscribed');
     const keys = [unique('jti'), unique('fam')];
     expect(store.isRevokedNow(keys), 'unknown keys: only Redis can answer').to.equal(undefined);
@@ -129,7 +143,7 @@ describe('RedisRevocationStore local cache (real redis-server, pub/sub invalidat
     await ready(client);
     let commands = 0;
     const counting = { call: (command: string, ...args: Array<string | number>): Promise<unknown> => { commands += 1; return client.call(command, ...args); } };
-    const store = new RedisRevocationStore(counting, { prefix: redis.prefix, localCache: { subscriber: subscriberFor(unique('guarded')) } });
+    const store = new RedisRevocationStore(counting, { prefix: redis.prefix, localCache: { subscriber: subscriberFor(unique('guarded')), heartbeatMs: 60_000 } });
     await until(() => store.localCacheHealthy, 'subscribed');
     const app = express();
     app.set('env', 'test');
@@ -196,6 +210,49 @@ describe('RedisRevocationStore local cache (real redis-server, pub/sub invalidat
     const middle = median(firsts);
     console.log(`      revoke() on A to the first 401 on both B and C: median ${middle.toFixed(1)} ms, max ${Math.max(...firsts).toFixed(1)} ms`);
     expect(middle).to.be.at.most(50);
+  });
+
+  it('security: a subscriber cut off without a close (a network partition) is distrusted within three heartbeats: the revoked token is refused', async () => {
+    const relay = await TcpRelay.start(redis.port);
+    try {
+      const writer = await instance(unique('writer'));
+      // The reader's subscriber goes through the relay; its store's commands go to Redis directly.
+      const subscriber = redis.client({ port: relay.port, connectionName: unique('partitioned') });
+      const reader = await instance(unique('reader'), undefined, 'ioredis', { subscriber, heartbeatMs: 100 });
+      const token = writer.manager.sessionTokens(unique('user')).authToken;
+      const url = `${reader.server.url}/me`;
+      for (let n = 0; n < 2; n += 1) expect((await send(url, { headers: bearer(token.signed) })).status).to.equal(200);
+      relay.freeze();
+      // Its message waits in the relay: the reader hears nothing, and no close or error says why.
+      await writer.manager.revoke(token);
+      const started = performance.now();
+      for (;;) {
+        const status = (await send(url, { headers: bearer(token.signed) })).status;
+        if (status === 401) break;
+        expect(status).to.equal(200);
+        expect(performance.now() - started, 'still served from the cache').to.be.below(2000);
+      }
+      const window = performance.now() - started;
+      expect(reader.store.localCacheHealthy, 'the silent subscriber is not trusted').to.equal(false);
+      expect(window, 'refused within about three heartbeats of 100 ms').to.be.below(1000);
+      for (let n = 0; n < 3; n += 1) expect((await send(url, { headers: bearer(token.signed) })).status, 'refused for good').to.equal(401);
+      // Healed: what waited arrives, the channel is heard again, and the cache is trusted and invalidated again.
+      relay.thaw();
+      await until(() => reader.store.localCacheHealthy, 'heard again', 3000);
+      expect((await send(url, { headers: bearer(token.signed) })).status).to.equal(401);
+      const other = writer.manager.sessionTokens(unique('user')).authToken;
+      expect((await send(url, { headers: bearer(other.signed) })).status).to.equal(200);
+      await writer.manager.revoke(other);
+      const revokedAt = performance.now();
+      for (;;) {
+        const status = (await send(url, { headers: bearer(other.signed) })).status;
+        if (status === 401) break;
+        expect(status).to.equal(200);
+        expect(performance.now() - revokedAt, 'invalidated after the partition healed').to.be.below(2000);
+      }
+    } finally {
+      await relay.close();
+    }
   });
 
   for (const client of ['ioredis', 'node-redis'] as const) {

@@ -47,7 +47,18 @@ export interface LocalRevocationCacheOptions {
    * @default 100000
    */
   maxEntries?: number;
+  /**
+   * Milliseconds between the heartbeats each store publishes on the invalidation channel. A subscriber that has heard
+   * nothing for three of them is taken as lost (a connection that died silently, where no close event comes): the
+   * cache answers nothing until it hears the channel again. This bounds how long a silently lost subscriber can serve
+   * a revoked token; a closed connection is noticed at once.
+   * @default 1000
+   */
+  heartbeatMs?: number;
 }
+
+/** The message a heartbeat publishes: no key is empty (every key has the store's prefix). */
+export const HEARTBEAT_MESSAGE = '';
 
 /** What is remembered of one key: whether it exists, or the number a subject entry holds. */
 type Known = boolean | number | null;
@@ -56,22 +67,50 @@ type Known = boolean | number | null;
 export class LocalRevocationCache {
   readonly #entries = new Map<string, Known>();
   readonly #maxEntries: number;
-  #healthy = false;
+  /** Subscribed: the confirmation of SUBSCRIBE came, and no close or error since. */
+  #subscribed = false;
+  /** Nothing heard on the channel for three heartbeats: the connection may be dead without having said so. */
+  #silent = false;
+  #lastHeard = 0;
   /** Counts invalidations and losses: an answer read before one of them is not remembered (it may be stale). */
   #generation = 0;
 
-  constructor(readonly channel: string, options: LocalRevocationCacheOptions) {
+  /**
+   * @param publishHeartbeat - Publishes `HEARTBEAT_MESSAGE` on `channel` (through the store's command connection).
+   */
+  constructor(readonly channel: string, options: LocalRevocationCacheOptions, publishHeartbeat: () => Promise<unknown>) {
     this.#maxEntries = options.maxEntries ?? 100_000;
     if (!Number.isInteger(this.#maxEntries) || this.#maxEntries < 1) {
       throw new TypeError('RedisRevocationStore localCache.maxEntries must be a whole number of keys, 1 or more');
+    }
+    const heartbeatMs = options.heartbeatMs ?? 1000;
+    if (!Number.isInteger(heartbeatMs) || heartbeatMs < 10) {
+      throw new TypeError('RedisRevocationStore localCache.heartbeatMs must be a whole number of milliseconds, 10 or more');
     }
     const { subscriber } = options;
     const lost = (): void => this.#lose();
     const heard = (from: string, key: string): void => {
       if (from !== channel) return;
+      this.#lastHeard = Date.now();
+      if (this.#silent) {
+        // Heard again: whatever was remembered went when the silence was noticed; what is read from now on holds.
+        this.#silent = false;
+        this.#generation += 1;
+      }
+      if (key === HEARTBEAT_MESSAGE) return;
       this.#generation += 1;
       this.#entries.delete(key);
     };
+    // A connection can die without a close event (a network partition: no FIN, no RST); only the lack of messages
+    // tells. Every store publishes a heartbeat, so a subscriber that hears nothing for three of them is not trusted.
+    setInterval(() => {
+      publishHeartbeat().catch(() => undefined);
+      if (this.#subscribed && !this.#silent && Date.now() - this.#lastHeard > 3 * heartbeatMs) {
+        this.#silent = true;
+        this.#generation += 1;
+        this.#entries.clear();
+      }
+    }, heartbeatMs).unref();
     const nodeRedis = isNodeRedis(subscriber);
     // One listener for the connection's life: node-redis keeps each listener once, however often it is given.
     const listener = (key: string, from: string): void => heard(from, key);
@@ -86,8 +125,13 @@ export class LocalRevocationCache {
     const subscribe = (): void => {
       const generation = this.#generation;
       listen().then(() => {
-        if (generation === this.#generation) this.#healthy = true;
-        else subscribe();
+        if (generation !== this.#generation) {
+          subscribe();
+          return;
+        }
+        this.#subscribed = true;
+        this.#silent = false;
+        this.#lastHeard = Date.now();
       }, lost);
     };
     subscriber.on('ready', () => {
@@ -100,11 +144,11 @@ export class LocalRevocationCache {
 
   /** True while invalidations are heard. */
   get healthy(): boolean {
-    return this.#healthy;
+    return this.#subscribed && !this.#silent;
   }
 
   #lose(): void {
-    this.#healthy = false;
+    this.#subscribed = false;
     this.#generation += 1;
     this.#entries.clear();
   }
@@ -116,7 +160,7 @@ export class LocalRevocationCache {
 
   /** What is known of every key, or `undefined` when any is unknown or the channel is not heard. */
   lookup(keys: readonly string[]): Known[] | undefined {
-    if (!this.#healthy) return undefined;
+    if (!this.healthy) return undefined;
     const known: Known[] = [];
     for (const key of keys) {
       const value = this.#entries.get(key);
@@ -128,12 +172,12 @@ export class LocalRevocationCache {
 
   /** What is known of each key (`undefined` for a key not seen), or `undefined` when the channel is not heard. */
   peek(keys: readonly string[]): Array<Known | undefined> | undefined {
-    return this.#healthy ? keys.map((key) => this.#entries.get(key)) : undefined;
+    return this.healthy ? keys.map((key) => this.#entries.get(key)) : undefined;
   }
 
   /** Remembers what Redis answered, unless an invalidation or a loss came since `mark`. */
   remember(mark: number, entries: ReadonlyArray<readonly [string, Known]>): void {
-    if (!this.#healthy || mark !== this.#generation) return;
+    if (!this.healthy || mark !== this.#generation) return;
     for (const [key, value] of entries) {
       this.#entries.delete(key);
       this.#entries.set(key, value);

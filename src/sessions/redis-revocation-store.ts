@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { commandSender, type RedisLikeClient, type SendCommand } from './redis-commands';
-import { LocalRevocationCache, type LocalRevocationCacheOptions } from './redis-local-cache';
+import { HEARTBEAT_MESSAGE, LocalRevocationCache, type LocalRevocationCacheOptions } from './redis-local-cache';
 import type { RetireRequest, RevocationStore, StoreRetireOutcome } from './revocation-store';
 import { reportStoreFailure, type StoreFailure, type StoreOperation } from './store-failures';
 
@@ -152,7 +152,8 @@ export class RedisRevocationStore implements RevocationStore {
     }
     this.#onError = options.onError;
     this.#channel = `${this.#prefix}invalidate`;
-    this.#cache = options.localCache === undefined ? undefined : new LocalRevocationCache(this.#channel, options.localCache);
+    this.#cache = options.localCache === undefined ? undefined : new LocalRevocationCache(this.#channel, options.localCache,
+      () => this.#send(['PUBLISH', this.#channel, HEARTBEAT_MESSAGE], this.#channel, false));
   }
 
   /** True while the local cache hears invalidations (and so may answer); false without a local cache. */
