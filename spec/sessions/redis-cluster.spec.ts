@@ -107,6 +107,42 @@ describe('RedisRevocationStore on a 3-master Redis Cluster (real redis-server pr
     }
   });
 
+  it('security: the local revocation cache on the Cluster: a logout on A reaches B\'s cache (families on every master), within 2 s', async () => {
+    // Two instances with their own cluster clients and cache subscribers: PUBLISH on a Cluster reaches every node.
+    const instance = async (): Promise<{ app: SessionApp; store: RedisRevocationStore }> => {
+      const client = new Cluster(cluster.startupNodes, { enableOfflineQueue: false, redisOptions: { maxRetriesPerRequest: 1 } });
+      const subscriber = client.duplicate();
+      for (const one of [client, subscriber]) {
+        one.on('error', () => undefined);
+        clients.push({ close: () => one.disconnect() });
+      }
+      const store = new RedisRevocationStore(client, { prefix, localCache: { subscriber }, onError: (failure) => failures.push(failure) });
+      await until(async () => store.localCacheHealthy, 'the cache subscriber is subscribed');
+      const cached = await sessionApp({ JWT_ISSUER: ISSUER, JWT_AUTHTYPE: 'HS256', JWT_SECRET: SECRET, JWT_AUTHJTI: true,
+        JWT_REVOCATIONSTORE: store, JWT_REVOCATIONTIMEOUT: 0.5, JWT_REFRESHGRACE: 0 });
+      clients.push({ close: () => cached.server.close() });
+      return { app: cached, store };
+    };
+    const [a, b] = [await instance(), await instance()] as const;
+    const logins = Array.from({ length: 12 }, (_, index) => loginOf(a.app, `cached-${index}`));
+    const owners = new Set(await Promise.all(logins.map(async ({ fam }) => (await cluster.masterOf(`{${fam}}`)).port)));
+    expect(owners.size, 'the families spread over every master').to.equal(3);
+    for (const login of logins) {
+      for (let n = 0; n < 2; n += 1) expect((await b.app.me(login.authToken)).status).to.equal(200);
+      expect(b.store.localCacheHealthy).to.equal(true);
+      expect((await a.app.logout(login.refreshToken)).status).to.equal(200);
+      const started = Date.now();
+      for (;;) {
+        const status = (await b.app.me(login.authToken)).status;
+        if (status === 401) break;
+        expect(status, 'served from B\'s cache until the message arrives').to.equal(200);
+        expect(Date.now() - started, 'the logout reached B').to.be.below(2000);
+      }
+      expect((await b.app.refresh(login.refreshToken)).status).to.equal(401);
+    }
+    expect(failures).to.deep.equal([]);
+  });
+
   it('a node-redis cluster client (createCluster) rotates, revokes and detects reuse the same way', async () => {
     const client = createCluster({ rootNodes: cluster.startupNodes.map(({ host, port }) => ({ url: `redis://${host}:${port}` })) });
     client.on('error', () => undefined);
