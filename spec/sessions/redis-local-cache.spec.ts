@@ -107,7 +107,11 @@ describe('RedisRevocationStore local cache (real redis-server, pub/sub invalidat
     admin.disconnect();
   }
 
-  it('refuses a local cache configuration it cannot keep, at construction, naming the option', () => {
+  it('refuses a store or local cache configuration it cannot keep, at construction, naming the option', () => {
+    for (const value of [0, 2.5, -1]) {
+      expect(() => new RedisRevocationStore(redis.client(), { prefix: redis.prefix, maxPendingCommands: value }), `maxPendingCommands: ${value}`)
+        .to.throw(TypeError, 'maxPendingCommands');
+    }
     const subscriber = subscriberFor(unique('options'));
     for (const [option, value] of [['maxEntries', 0], ['maxEntries', 1.5], ['heartbeatMs', 5], ['heartbeatMs', Number.NaN]] as const) {
       expect(() => new RedisRevocationStore(redis.client(), { prefix: redis.prefix, localCache: { subscriber, [option]: value } }), `${option}: ${value}`)

@@ -11,7 +11,7 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
 import { Redis, type RedisOptions } from 'ioredis';
-import { RedisRevocationStore } from 'routing-controllers-jwt';
+import { RedisRevocationStore, type StoreFailure } from 'routing-controllers-jwt';
 import { hmacSecret } from '../support/keys';
 import { missingRedis, REDIS_HOST, redisServerInstalled, RedisServerProcess, uniquePrefix } from '../support/redis';
 import { sessionApp, type SessionApp } from '../support/session-app';
@@ -37,6 +37,47 @@ describe('RedisRevocationStore: rotation through a stalled and restarted Redis l
   after(async () => {
     for (const client of clients.splice(0)) client.disconnect();
     await redis?.stop();
+  });
+
+  it('security: a hung Redis with a client that never times a command out: at most maxPendingCommands wait, the rest are refused at once (503); all well once it answers', async () => {
+    // ioredis's defaults: no command timeout, an offline queue; only the store's bound keeps commands from piling up.
+    const client = new Redis({ host: REDIS_HOST, port: redis.port });
+    client.on('error', () => undefined);
+    clients.push(client);
+    const failures: StoreFailure[] = [];
+    const store = new RedisRevocationStore(client, { prefix: uniquePrefix('hung'), maxPendingCommands: 20, onError: (failure) => failures.push(failure) });
+    const app = await sessionApp({ JWT_ISSUER: 'https://hung.example', JWT_AUTHTYPE: 'HS256', JWT_SECRET: hmacSecret(64),
+      JWT_AUTHJTI: true, JWT_REVOCATIONTIMEOUT: 0.3, JWT_REVOCATIONSTORE: store });
+    try {
+      const { authToken } = app.manager.sessionTokens('alice');
+      expect((await app.me(authToken.signed)).status, 'before the stall').to.equal(200);
+      const admin = new Redis({ host: REDIS_HOST, port: redis.port, maxRetriesPerRequest: 0 });
+      admin.on('error', () => undefined);
+      const stalled = admin.call('DEBUG', 'SLEEP', '2').catch(() => undefined);
+      await sleep(100);
+      // Other tokens each need their own answer from Redis (the first token's is not asked again by this store).
+      const tokens = Array.from({ length: 60 }, (_, index) => app.manager.sessionTokens(`user-${index}`).authToken.signed);
+      const started = Date.now();
+      const statuses = await Promise.all(tokens.map(async (token) => (await app.me(token)).status));
+      expect(statuses.every((status) => status === 503), `all 503 while Redis hangs: ${statuses.join(',')}`).to.equal(true);
+      expect(Date.now() - started, 'answered within the revocation timeout, not when Redis wakes').to.be.below(1500);
+      // What ioredis holds for the hung server: sent and unanswered (its own queue, read here only to count it).
+      const queued = (client as unknown as { commandQueue: { length: number } }).commandQueue.length;
+      expect(queued, 'commands waiting in the client').to.be.at.most(20);
+      const refused = failures.filter((failure) => /maxPendingCommands/.test(failure.message));
+      expect(refused.length, 'commands beyond the bound were refused, not queued').to.be.greaterThan(0);
+      await stalled;
+      admin.disconnect();
+      const after = Date.now();
+      for (;;) {
+        const status = (await app.me(tokens[0] as string)).status;
+        if (status === 200) break;
+        expect(Date.now() - after, 'served again once Redis answers').to.be.below(3000);
+        await sleep(50);
+      }
+    } finally {
+      await app.server.close();
+    }
   });
 
   for (const [label, options] of Object.entries(CLIENT_OPTIONS)) {

@@ -37,6 +37,13 @@ export interface RedisRevocationStoreOptions {
    * @example `new RedisRevocationStore(client, { localCache: { subscriber: client.duplicate() } })`
    */
   localCache?: LocalRevocationCacheOptions;
+  /**
+   * How many commands may wait for Redis's answer at once. Beyond it, store operations fail at once (and the request
+   * gets its 503) without sending anything: a hung Redis, or a client with no command timeout, cannot make commands
+   * pile up without bound, whatever the client's options.
+   * @default 1000
+   */
+  maxPendingCommands?: number;
 }
 
 // Redis Lua (EVAL): the store step of a rotation (ARGV[4] 'retire') or of a retired token's reuse check ('check'),
@@ -119,6 +126,34 @@ class UnexpectedReplyError extends Error {
   }
 }
 
+/** Too many commands already wait for Redis: this one is not sent (fail closed, and at once). */
+class TooManyPendingCommandsError extends Error {
+  constructor(limit: number) {
+    super(`${limit} commands are already waiting for Redis (maxPendingCommands); not sending more until it answers`);
+    this.name = 'TooManyPendingCommandsError';
+  }
+}
+
+/** `send`, refusing at once while `limit` commands sent through it wait for their answer. */
+function boundedSender(send: SendCommand, limit: number): SendCommand {
+  let pending = 0;
+  const settled = (): void => {
+    pending -= 1;
+  };
+  return (args, firstKey, isReadonly) => {
+    if (pending >= limit) return Promise.reject(new TooManyPendingCommandsError(limit));
+    pending += 1;
+    let reply: Promise<unknown>;
+    try {
+      reply = Promise.resolve(send(args, firstKey, isReadonly));
+    } catch (error) {
+      reply = Promise.reject(error);
+    }
+    reply.then(settled, settled);
+    return reply;
+  };
+}
+
 /**
  * Revocations in Redis (standalone, Sentinel or Cluster), through an ioredis or a node-redis client.
  *
@@ -142,9 +177,13 @@ export class RedisRevocationStore implements RevocationStore {
   readonly #cache: LocalRevocationCache | undefined;
   readonly #channel: string;
 
-  /** @throws TypeError when the client is not a supported client or the prefix holds a brace. */
+  /** @throws TypeError when the client is not a supported client, the prefix holds a brace or a limit is not a count. */
   constructor(client: RedisLikeClient, options: RedisRevocationStoreOptions = {}) {
-    this.#send = commandSender(client);
+    const maxPending = options.maxPendingCommands ?? 1000;
+    if (!Number.isInteger(maxPending) || maxPending < 1) {
+      throw new TypeError('RedisRevocationStore maxPendingCommands must be a whole number of commands, 1 or more');
+    }
+    this.#send = boundedSender(commandSender(client), maxPending);
     this.#prefix = options.prefix ?? 'rcjwt:revoked:';
     if (/[{}]/.test(this.#prefix)) {
       throw new TypeError('The RedisRevocationStore prefix must not contain "{" or "}": the key of a token family is ' +
