@@ -109,6 +109,38 @@ describe('logout everywhere: manager.revokeSubject(sub)', () => {
       expect((await a.refresh(fresh.refreshToken)).status).to.equal(200);
     });
 
+    it('security: with the local cache on both instances: revokeSubject on one reaches the other\'s cache within 2 s', async () => {
+      const secret = hmacSecret(64);
+      const cachedStore = (): RedisRevocationStore =>
+        new RedisRevocationStore(redis.client(), { prefix: redis.prefix, localCache: { subscriber: redis.client() } });
+      const stores = [cachedStore(), cachedStore()];
+      for (const started = Date.now(); !stores.every((store) => store.localCacheHealthy);) {
+        expect(Date.now() - started, 'both caches subscribed').to.be.below(5000);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      const [ca, cb] = [await sessionApp(settings(secret, { JWT_REVOCATIONSTORE: stores[0] })), await sessionApp(settings(secret, { JWT_REVOCATIONSTORE: stores[1] }))];
+      try {
+        const sessions = [login(ca.manager, 'frank'), login(cb.manager, 'frank')];
+        const grace = login(ca.manager, 'grace');
+        // Twice: the second answer comes from B's cache (the subject's entry included).
+        for (const session of [...sessions, grace]) for (let n = 0; n < 2; n += 1) expect((await cb.me(session.authToken)).status).to.equal(200);
+        await ca.manager.revokeSubject('frank');
+        for (const session of sessions) {
+          for (const started = Date.now(); ;) {
+            const status = (await cb.me(session.authToken)).status;
+            if (status === 401) break;
+            expect(status, 'served from B\'s cache until the message arrives').to.equal(200);
+            expect(Date.now() - started, 'the subject\'s revocation reached B').to.be.below(2000);
+          }
+          expect((await cb.refresh(session.refreshToken)).status).to.equal(401);
+        }
+        expect((await cb.me(grace.authToken)).status, 'another subject').to.equal(200);
+      } finally {
+        await ca.server.close();
+        await cb.server.close();
+      }
+    });
+
     it('security: the subject check fails closed: a subject entry the store cannot read is 503, never 200', async () => {
       const session = login(a.manager, 'erin');
       const keyOf = `${redis.prefix}sub:{${Buffer.from('erin').toString('base64url')}}`;
