@@ -58,6 +58,15 @@ function verified(result: TokenCheck): NonNullable<Extract<TokenCheck, { valid: 
 describe('ECDSA: one token, one spelling (the high-S twin is the same token)', () => {
   for (const alg of Object.keys(CURVES) as Es[]) {
     describe(alg, () => {
+      it('security: the app signs the low-S spelling (OpenSSL alone gives a high s about half the time), and it verifies as itself', () => {
+        const manager = managerOf(alg);
+        for (let n = 0; n < 40; n += 1) {
+          const issued = manager.authToken(`user-${n}`).signed;
+          expect(isLowS(issued, alg), `token ${n} is low-S`).to.equal(true);
+          expect(verified(manager.checkToken(issued)).signed).to.equal(issued);
+        }
+      });
+
       it('security: the twin of a cached token is the cached entry itself, not a second one', () => {
         const manager = managerOf(alg);
         const token = manager.authToken('user-1').signed;

@@ -5,6 +5,7 @@ import { sign as jwsSign, type Algorithm } from 'jsonwebtoken';
 import type { AuthData, RefreshSuccessor } from '../keys/auth-data';
 import { InvalidTokenError } from '../errors';
 import { decodeJsonSegment, hasRegisteredClaims, MAX_TOKEN_LENGTH, splitToken } from './compact';
+import { canonicalToken } from './canonical-signature';
 import { signEdDsa } from './sign-eddsa';
 import { RESERVED_CLAIMS, TokenType, type ClaimValue, type Claims, type Scope } from '../claims';
 
@@ -150,6 +151,9 @@ export class JWT {
       signed = authData.authType.family === 'okp'
         ? signEdDsa(header, JSON.stringify(claims), authData.signingKey)
         : jwsSign(JSON.stringify(claims), authData.signingKey, { algorithm, header });
+      // OpenSSL leaves s in the upper half for about half of ES signatures: issue the low-S spelling, the one
+      // verification keys tokens by (see canonical-signature.ts), so what the app hands out is what it verifies.
+      if (authData.authType.family === 'ec') signed = canonicalToken(signed);
     } catch (error) {
       // jsonwebtoken refuses some claim values (e.g. a non-numeric nbf) with a plain Error.
       throw new TypeError(`The token cannot be signed: ${(error as Error).message}`, { cause: error });
