@@ -173,9 +173,13 @@ export class RedisSentinelProcesses {
     return Number(port);
   }
 
-  /** The replication role (`master` or `slave`) the server on `port` reports. */
-  async roleOf(port: number): Promise<string | undefined> {
-    return /role:(\w+)/.exec(String(await ask(port, 'INFO', 'replication')))?.[1];
+  /** True when the sentinel lists the server on `port` among the replicas and takes it for up (its PING answered). */
+  async sentinelSeesUp(port: number): Promise<boolean> {
+    const replicas = await ask(this.sentinel.port, 'SENTINEL', 'REPLICAS', RedisSentinelProcesses.NAME) as string[][];
+    return replicas.some((fields) => {
+      const field = (name: string): string | undefined => fields[fields.indexOf(name) + 1];
+      return field('port') === String(port) && !/s_down|disconnected/.test(field('flags') ?? 's_down');
+    });
   }
 
   async stop(): Promise<void> {
