@@ -15,6 +15,7 @@ const CONNECTIONS = 32;
 const SECRET = randomBytes(64).toString('base64url');
 
 import type { ServerMessage } from './http-server';
+import { ask as askChild } from './support/ipc';
 
 /** One variant's figures, medians over the rounds. */
 export interface HttpResult {
@@ -42,12 +43,7 @@ export interface HeapResult {
 }
 
 
-function ask(child: ChildProcess, message: string): Promise<ServerMessage> {
-  return new Promise((resolve) => {
-    child.once('message', (reply: ServerMessage) => resolve(reply));
-    child.send(message);
-  });
-}
+const ask = (child: ChildProcess, message: string): Promise<ServerMessage> => askChild<ServerMessage>(child, message);
 
 const median = (values: number[]): number => {
   const sorted = [...values].sort((x, y) => x - y);
