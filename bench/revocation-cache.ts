@@ -1,8 +1,8 @@
 /**
  * Revocation-checked requests over HTTP (issue 15): the protected action with an auth token carrying a jti, checked in
  * the memory store, in Redis through the store's local cache, and in Redis without it, against the unchecked action
- * (no jti), at 1 and 16 connections (autocannon, rounds alternating, ratio within each round, median over rounds);
- * and the time from `revoke()` to the first 401 on each of 3 server processes (median of 20 tries). Run by
+ * (no jti), at 1 and 16 connections (autocannon, rounds alternating, ratio within each round, median over rounds; with
+ * the server process's CPU time per request, steadier than requests/s on a shared machine); and the time from `revoke()` to the first 401 on each of 3 server processes (median of 20 tries). Run by
  * `npm run bench` and, alone, by `npm run bench:revocation`. Starts its own redis-server (no persistence, loopback)
  * unless BENCH_REDIS_PORT names a running one.
  */
@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { AuthManager } from 'routing-controllers-jwt';
 import { benchSettings, benchStore, type BenchVariant } from './revocation-server';
+import { ask } from './support/ipc';
 import { benchRedisPort } from './support/redis-server';
 
 const median = (values: number[]): number => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)] as number;
@@ -24,6 +25,10 @@ export interface RevocationHttpRow {
   requestsPerSecond: number;
   /** requests/s over the unchecked action's in the same round (median over rounds). */
   ratioToUnchecked: number;
+  /** The server process's CPU time per request (process.cpuUsage around the run; steadier than requests/s). */
+  serverCpuMicrosPerRequest: number;
+  /** That minus the unchecked action's, in the same round (median over rounds): what the check adds per request. */
+  serverCpuMicrosOverUnchecked: number;
 }
 
 /** What the run measured. */
@@ -78,15 +83,18 @@ export async function runRevocationHttp(rounds = 5, seconds = 2): Promise<Revoca
     }));
     const rows: RevocationHttpRow[] = [];
     for (const connections of [1, 16]) {
-      const samples = new Map<string, number[]>();
+      const samples = new Map<string, Array<{ rps: number; cpu: number }>>();
       const run = (variant: (typeof variants)[number], duration: number) =>
         autocannon({ url: variant.url, headers: { authorization: `Bearer ${variant.token}` }, connections, duration, pipelining: 1 });
       for (const variant of variants) await run(variant, 1);
       for (let round = 0; round < rounds; round += 1) {
         for (const variant of round % 2 === 0 ? variants : [...variants].reverse()) {
+          await ask(first.child, 'mark');
           const result = await run(variant, seconds);
+          const { cpuMicros } = await ask<{ cpuMicros: number }>(first.child, 'usage');
           if (result.non2xx > 0 || result.errors > 0) throw new Error(`${variant.name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-          samples.set(variant.name, [...samples.get(variant.name) ?? [], result.requests.average]);
+          const sample = { rps: result.requests.average, cpu: cpuMicros / Math.max(1, result.requests.total) };
+          samples.set(variant.name, [...samples.get(variant.name) ?? [], sample]);
         }
       }
       const base = samples.get(variants[0]!.name) ?? [];
@@ -95,8 +103,10 @@ export async function runRevocationHttp(rounds = 5, seconds = 2): Promise<Revoca
         rows.push({
           connections,
           variant: variant.name,
-          requestsPerSecond: Math.round(median(list)),
-          ratioToUnchecked: Number(median(list.map((rps, round) => rps / (base[round] as number))).toFixed(2)),
+          requestsPerSecond: Math.round(median(list.map((sample) => sample.rps))),
+          ratioToUnchecked: Number(median(list.map((sample, round) => sample.rps / (base[round] as { rps: number }).rps)).toFixed(2)),
+          serverCpuMicrosPerRequest: Math.round(median(list.map((sample) => sample.cpu))),
+          serverCpuMicrosOverUnchecked: Math.round(median(list.map((sample, round) => sample.cpu - (base[round] as { cpu: number }).cpu))),
         });
       }
     }
