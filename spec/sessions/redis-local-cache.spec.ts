@@ -234,11 +234,12 @@ describe('RedisRevocationStore local cache (real redis-server, pub/sub invalidat
         const status = (await send(url, { headers: bearer(token.signed) })).status;
         if (status === 401) break;
         expect(status).to.equal(200);
-        expect(performance.now() - started, 'still served from the cache').to.be.below(2000);
+        expect(performance.now() - started, 'still served from the cache').to.be.below(3000);
       }
       const window = performance.now() - started;
       expect(reader.store.localCacheHealthy, 'the silent subscriber is not trusted').to.equal(false);
-      expect(window, 'refused within about three heartbeats of 100 ms').to.be.below(1000);
+      // Three heartbeats of 100 ms and a tick of the check: 300-400 ms; room left for a loaded machine.
+      expect(window, 'refused within about three heartbeats of 100 ms').to.be.below(1500);
       for (let n = 0; n < 3; n += 1) expect((await send(url, { headers: bearer(token.signed) })).status, 'refused for good').to.equal(401);
       // Healed: what waited arrives, the channel is heard again, and the cache is trusted and invalidated again.
       relay.thaw();
