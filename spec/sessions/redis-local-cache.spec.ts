@@ -31,6 +31,19 @@ async function until(condition: () => boolean, what: string, timeoutMs = 5000): 
   }
 }
 
+/**
+ * Asks `url` with `token` until it is refused (401), every answer before that a 200, within `withinMs` of `since`
+ * (performance.now()); the milliseconds from `since` to the refusal.
+ */
+async function untilRefused(url: string, token: string, what: string, since = performance.now(), withinMs = 2000): Promise<number> {
+  for (;;) {
+    const reply = await send(url, { headers: bearer(token) });
+    if (reply.status === 401) return performance.now() - since;
+    expect(reply.status, `${what}: ${reply.text}`).to.equal(200);
+    expect(performance.now() - since, what).to.be.below(withinMs);
+  }
+}
+
 interface Instance {
   manager: AuthManager;
   store: RedisRevocationStore;
@@ -62,14 +75,22 @@ describe('RedisRevocationStore local cache (real redis-server, pub/sub invalidat
     return client;
   }
 
-  async function instance(
-    name: string,
-    retryMs?: number,
-    client: 'ioredis' | 'node-redis' = 'ioredis',
-    cache: { subscriber?: Redis; heartbeatMs?: number } = {},
-  ): Promise<Instance> {
-    const subscriber = cache.subscriber ?? (client === 'ioredis' ? subscriberFor(name, retryMs) : await nodeRedisSubscriberFor(name, retryMs));
-    const store = new RedisRevocationStore(redis.client(), { prefix: redis.prefix, localCache: { subscriber, heartbeatMs: cache.heartbeatMs } });
+  /**
+   * A store with the local cache whose client counts the commands it sends (`sent()`), subscribed; no heartbeat falls
+   * within a test.
+   */
+  async function countingStore(name: string): Promise<{ store: RedisRevocationStore; sent: () => number }> {
+    const client = redis.client();
+    await ready(client);
+    let commands = 0;
+    const counting = { call: (command: string, ...args: Array<string | number>): Promise<unknown> => { commands += 1; return client.call(command, ...args); } };
+    const store = new RedisRevocationStore(counting, { prefix: redis.prefix, localCache: { subscriber: subscriberFor(name), heartbeatMs: 60_000 } });
+    await until(() => store.localCacheHealthy, 'subscribed');
+    return { store, sent: () => commands };
+  }
+
+  /** An app instance with JWT_AUTHJTI on `store` and a guarded GET /me, listening. */
+  async function serve(store: RedisRevocationStore): Promise<{ manager: AuthManager; server: RunningServer }> {
     const app = express();
     app.set('env', 'test');
     const settings = { JWT_ISSUER: issuer, JWT_AUTHTYPE: 'HS256', JWT_SECRET: secret, JWT_AUTHJTI: true, JWT_REVOCATIONSTORE: store };
@@ -84,7 +105,18 @@ describe('RedisRevocationStore local cache (real redis-server, pub/sub invalidat
       }
     }
     useExpressServer(app, { controllers: [Me] });
-    const created = { manager, store, subscriber, server: await listen(app) };
+    return { manager, server: await listen(app) };
+  }
+
+  async function instance(
+    name: string,
+    retryMs?: number,
+    client: 'ioredis' | 'node-redis' = 'ioredis',
+    cache: { subscriber?: Redis; heartbeatMs?: number } = {},
+  ): Promise<Instance> {
+    const subscriber = cache.subscriber ?? (client === 'ioredis' ? subscriberFor(name, retryMs) : await nodeRedisSubscriberFor(name, retryMs));
+    const store = new RedisRevocationStore(redis.client(), { prefix: redis.prefix, localCache: { subscriber, heartbeatMs: cache.heartbeatMs } });
+    const created = { ...await serve(store), store, subscriber };
     instances.push(created);
     await until(() => store.localCacheHealthy, `${name} is subscribed`);
     return created;
@@ -120,72 +152,43 @@ describe('RedisRevocationStore local cache (real redis-server, pub/sub invalidat
   });
 
   it('a check answered from the cache needs no round trip: the second isRevoked of the same keys sends no command', async () => {
-    const client = redis.client();
-    await ready(client);
-    let commands = 0;
-    const counting = { call: (command: string, ...args: Array<string | number>): Promise<unknown> => { commands += 1; return client.call(command, ...args); } };
-    const store = new RedisRevocationStore(counting, { prefix: redis.prefix, localCache: { subscriber: subscriberFor(unique('count')), heartbeatMs: 60_000 } });
-    await until(() => store.localCacheHealthy, 'subscribed');
+    const { store, sent } = await countingStore(unique('count'));
     const keys = [unique('jti'), unique('fam')];
     expect(store.isRevokedNow(keys), 'unknown keys: only Redis can answer').to.equal(undefined);
     expect(await store.isRevoked(keys)).to.equal(false);
-    const before = commands;
+    const before = sent();
     expect(await store.isRevoked(keys)).to.equal(false);
     expect(store.isRevokedNow(keys), 'the sync answer too').to.equal(false);
-    expect(commands, 'no command for a cached answer').to.equal(before);
+    expect(sent(), 'no command for a cached answer').to.equal(before);
     await store.revoke(keys[1] as string, now() + 60);
     expect(await store.isRevoked(keys), 'the writer forgets its own key at once').to.equal(true);
     expect(await store.isRevoked([keys[1] as string])).to.equal(true);
-    const after = commands;
+    const after = sent();
     expect(await store.isRevoked([keys[1] as string])).to.equal(true);
     expect(store.isRevokedNow(keys), 'a revoked key is remembered too: any revoked key answers').to.equal(true);
-    expect(commands, 'a present key is remembered too').to.equal(after);
+    expect(sent(), 'a present key is remembered too').to.equal(after);
   });
 
   it('a guarded request whose token the cache knows is answered with no command to Redis (and a revoked one is refused without one)', async () => {
-    const client = redis.client();
-    await ready(client);
-    let commands = 0;
-    const counting = { call: (command: string, ...args: Array<string | number>): Promise<unknown> => { commands += 1; return client.call(command, ...args); } };
-    const store = new RedisRevocationStore(counting, { prefix: redis.prefix, localCache: { subscriber: subscriberFor(unique('guarded')), heartbeatMs: 60_000 } });
-    await until(() => store.localCacheHealthy, 'subscribed');
-    const app = express();
-    app.set('env', 'test');
-    const settings = { JWT_ISSUER: issuer, JWT_AUTHTYPE: 'HS256', JWT_SECRET: secret, JWT_AUTHJTI: true, JWT_REVOCATIONSTORE: store };
-    for (const [key, value] of Object.entries(settings)) app.set(key, value);
-    const manager = new AuthManager(app);
-    @JsonController()
-    class Counted {
-      @Get('/counted')
-      @RequireToken()
-      me() {
-        return { sub: currentToken.sub };
-      }
-    }
-    useExpressServer(app, { controllers: [Counted] });
-    const server = await listen(app);
+    const { store, sent } = await countingStore(unique('guarded'));
+    const { manager, server } = await serve(store);
     instances.push({ manager, store, server });
     const token = manager.sessionTokens(unique('user')).authToken;
-    expect((await send(`${server.url}/counted`, { headers: bearer(token.signed) })).status).to.equal(200);
-    const warmed = commands;
+    expect((await send(`${server.url}/me`, { headers: bearer(token.signed) })).status).to.equal(200);
+    const warmed = sent();
     expect(warmed, 'the first check asks Redis').to.be.greaterThan(0);
-    for (let n = 0; n < 5; n += 1) expect((await send(`${server.url}/counted`, { headers: bearer(token.signed) })).status).to.equal(200);
-    expect(commands, 'no command for requests the cache answers').to.equal(warmed);
+    for (let n = 0; n < 5; n += 1) expect((await send(`${server.url}/me`, { headers: bearer(token.signed) })).status).to.equal(200);
+    expect(sent(), 'no command for requests the cache answers').to.equal(warmed);
     // Revoked through another store (another instance): the message drops the entry, Redis is asked once, then remembered.
     const other = new RedisRevocationStore(redis.client(), { prefix: redis.prefix });
     const revoker = new AuthManager({ JWT_ISSUER: issuer, JWT_AUTHTYPE: 'HS256', JWT_SECRET: secret, JWT_AUTHJTI: true, JWT_REVOCATIONSTORE: other });
     await revoker.revoke(token);
-    for (const started = Date.now(); ;) {
-      expect(Date.now() - started, 'refused within 2 s of revoke()').to.be.below(2000);
-      const reply = await send(`${server.url}/counted`, { headers: bearer(token.signed) });
-      if (reply.status === 401) break;
-      expect(reply.status).to.equal(200);
-    }
+    await untilRefused(`${server.url}/me`, token.signed, 'refused within 2 s of revoke()');
     // The first refusal learns its keys one by one after answering (a revoked jti in a live family): let that land.
     await sleep(50);
-    const refused = commands;
-    for (let n = 0; n < 5; n += 1) expect((await send(`${server.url}/counted`, { headers: bearer(token.signed) })).status, 'refused for good').to.equal(401);
-    expect(commands, 'a revoked token known here is refused with no command').to.equal(refused);
+    const refused = sent();
+    for (let n = 0; n < 5; n += 1) expect((await send(`${server.url}/me`, { headers: bearer(token.signed) })).status, 'refused for good').to.equal(401);
+    expect(sent(), 'a revoked token known here is refused with no command').to.equal(refused);
   });
 
   it('security: revoke on A, the first 401 on B and C within 50 ms (median of 20 tries, 3 instances); refused once, never passes again', async () => {
@@ -197,14 +200,8 @@ describe('RedisRevocationStore local cache (real redis-server, pub/sub invalidat
       // Warmed: B and C answer from their caches now.
       const started = performance.now();
       const revoked = a.manager.revoke(token);
-      const firstRefusal = async (running: Instance): Promise<number> => {
-        for (;;) {
-          const reply = await send(`${running.server.url}/me`, { headers: bearer(token.signed) });
-          if (reply.status === 401) return performance.now() - started;
-          expect(reply.status, reply.text).to.equal(200);
-          if (performance.now() - started > 2000) throw new Error('still 200 two seconds after revoke()');
-        }
-      };
+      const firstRefusal = (running: Instance): Promise<number> =>
+        untilRefused(`${running.server.url}/me`, token.signed, 'refused within 2 s of revoke()', started);
       const [onB, onC] = await Promise.all([firstRefusal(b), firstRefusal(c), revoked]);
       firsts.push(Math.max(onB as number, onC as number));
       for (const running of [a, b, c]) {
@@ -229,14 +226,7 @@ describe('RedisRevocationStore local cache (real redis-server, pub/sub invalidat
       relay.freeze();
       // Its message waits in the relay: the reader hears nothing, and no close or error says why.
       await writer.manager.revoke(token);
-      const started = performance.now();
-      for (;;) {
-        const status = (await send(url, { headers: bearer(token.signed) })).status;
-        if (status === 401) break;
-        expect(status).to.equal(200);
-        expect(performance.now() - started, 'still served from the cache').to.be.below(3000);
-      }
-      const window = performance.now() - started;
+      const window = await untilRefused(url, token.signed, 'still served from the cache', performance.now(), 3000);
       expect(reader.store.localCacheHealthy, 'the silent subscriber is not trusted').to.equal(false);
       // Three heartbeats of 100 ms and a tick of the check: 300-400 ms; room left for a loaded machine.
       expect(window, 'refused within about three heartbeats of 100 ms').to.be.below(1500);
@@ -248,13 +238,7 @@ describe('RedisRevocationStore local cache (real redis-server, pub/sub invalidat
       const other = writer.manager.sessionTokens(unique('user')).authToken;
       expect((await send(url, { headers: bearer(other.signed) })).status).to.equal(200);
       await writer.manager.revoke(other);
-      const revokedAt = performance.now();
-      for (;;) {
-        const status = (await send(url, { headers: bearer(other.signed) })).status;
-        if (status === 401) break;
-        expect(status).to.equal(200);
-        expect(performance.now() - revokedAt, 'invalidated after the partition healed').to.be.below(2000);
-      }
+      await untilRefused(url, other.signed, 'invalidated after the partition healed');
     } finally {
       await relay.close();
     }
@@ -285,13 +269,7 @@ describe('RedisRevocationStore local cache (real redis-server, pub/sub invalidat
       expect((await send(url, { headers: bearer(token.signed) })).status).to.equal(401);
       expect((await send(url, { headers: bearer(other.signed) })).status).to.equal(200);
       await writer.manager.revoke(other);
-      const started = performance.now();
-      for (;;) {
-        const status = (await send(url, { headers: bearer(other.signed) })).status;
-        if (status === 401) break;
-        expect(status).to.equal(200);
-        expect(performance.now() - started, 'invalidated after the reconnection').to.be.below(2000);
-      }
+      await untilRefused(url, other.signed, 'invalidated after the reconnection');
     });
   }
 });
