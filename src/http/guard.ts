@@ -270,9 +270,9 @@ export class TokenGuard {
     const rejection = authorize(token, this.requirement, request.params ?? {}, declared)
       ?? (fromCookie ? checkCsrf(token, this.requirement, method, request.headers) : null);
     if (rejection) return { rejection: rejection === REJECTIONS.scopeMismatch ? this.#scopeRejection : rejection, realm, verified: token };
-    if (!runtime.sessions.needsCheck(token)) return this.#admit(token, runtime, request);
     // Refresh tokens always, auth tokens with a jti: answered here when the store knows at once (memory, Redis's local
-    // cache kept coherent by pub/sub), else asked of the store within a bounded time (fail closed).
+    // cache kept coherent by pub/sub; a token with nothing to check is valid at once), else asked of the store within
+    // a bounded time (fail closed).
     const known = runtime.sessions.checkNow(token);
     if (known === 'valid') return this.#admit(token, runtime, request);
     if (known === 'revoked') return { rejection: REJECTIONS.revoked, realm, verified: token };

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { TokenType } from '../claims';
 import type { RefreshSuccessor } from '../keys/auth-data';
 import type { JWT } from '../token/jwt';
+import { oncePerToken } from '../token/once-per-token';
 import type { RetireRequest, RevocationStore, StoreRetireOutcome } from './revocation-store';
 import { withSubjectRevocation } from './subject-revocation';
 
@@ -89,7 +90,10 @@ export function familyOf(token: JWT): string | undefined {
  * The keys a token can be revoked by: a refresh token by its family; an auth token by its jti and its family (issued
  * with JWT_AUTHJTI). A retired refresh token's `used:` key is looked at separately: seeing it again is a reuse.
  */
-function revocationKeys(token: JWT): string[] {
+// Worked out once per verified token: every checked request asks for them (see once-per-token.ts).
+const revocationKeys = oncePerToken((token): readonly string[] => Object.freeze(keysFromClaims(token)));
+
+function keysFromClaims(token: JWT): string[] {
   const family = familyOf(token);
   if (token.tokenType === TokenType.REFRESH) return family === undefined ? [] : [storeKey.family(family)];
   const { jti } = token.claims;
@@ -144,7 +148,7 @@ export interface Sessions {
 export function createSessions(options: SessionsOptions): Sessions {
   const { store, timeoutMs, leeway, refreshMaxAge, issuer, graceMs = 0 } = options;
   const isExternal = (token: JWT): boolean => issuer !== undefined && token.iss !== issuer;
-  const keysOf = (token: JWT): string[] => (isExternal(token) ? [] : revocationKeys(token));
+  const keysOf = (token: JWT): readonly string[] => (isExternal(token) ? [] : revocationKeys(token));
   // An unconfirmed retirement stays pending while its rotation may still answer (within the timeout); after that its
   // rotation was answered 503 and delivered nothing, so the rid is free again. A second of margin for timers that
   // fire late; a confirmation that comes later still is refused (confirm answers false), never answered.

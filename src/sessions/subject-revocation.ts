@@ -8,6 +8,7 @@
  * round trip in time: pipelined on one connection, or in parallel to two Cluster nodes).
  */
 import type { JWT } from '../token/jwt';
+import { oncePerToken } from '../token/once-per-token';
 import type { RevocationStore } from './revocation-store';
 
 /** The store key of a subject (base64url: any `sub`, braces included, is one hash tag). */
@@ -17,19 +18,22 @@ export const subjectKey = (sub: string | number): string => `sub:{${Buffer.from(
 export const keepsSubjects = (store: RevocationStore): boolean =>
   typeof store.revokeBefore === 'function' && typeof store.revokedBefore === 'function';
 
+/** `subjectKey` of a token's `sub`, once per verified token: this runs on every checked request. */
+const subjectKeyOf = oncePerToken((token) => subjectKey(token.sub));
+
 /**
  * Whether `token` was issued at or before its subject's revocation. A token issued in the same second as the
  * revocation is revoked too (`iat` has whole seconds: fail closed); a new login a second later is not.
  */
 export async function subjectRevoked(store: RevocationStore, token: JWT): Promise<boolean> {
-  const before = await store.revokedBefore?.(subjectKey(token.sub));
+  const before = await store.revokedBefore?.(subjectKeyOf(token));
   return before !== undefined && before !== null && (token.iat ?? 0) <= before;
 }
 
 /** `subjectRevoked` answered at once when the store can (memory); `undefined` when it would take a round trip. */
 export function subjectRevokedNow(store: RevocationStore, token: JWT): boolean | undefined {
   if (store.revokedBeforeNow === undefined) return keepsSubjects(store) ? undefined : false;
-  const before = store.revokedBeforeNow(subjectKey(token.sub));
+  const before = store.revokedBeforeNow(subjectKeyOf(token));
   if (before === undefined) return undefined;
   return before !== null && (token.iat ?? 0) <= before;
 }
